@@ -1,0 +1,3 @@
+"""pacsbot: PostDICOM's cloud PACS inside Slack."""
+
+__version__ = "0.1.0"

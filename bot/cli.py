@@ -1,0 +1,34 @@
+"""The ``pacsbot`` command line: one subcommand per way of running the app or its sandbox."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from bot import __version__
+
+SubcommandHandler = Callable[[argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with every subcommand attached."""
+    parser = argparse.ArgumentParser(prog="pacsbot", description="PostDICOM's cloud PACS inside Slack.")
+    parser.add_argument("--version", action="version", version=f"pacsbot {__version__}")
+    parser.add_subparsers(dest="command", metavar="COMMAND")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: SubcommandHandler | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return 2
+    return handler(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Slash-command capabilities, one module each, every one with a ``register(app)``."""
