@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.postdicom.errors import ApiError, ProtocolError
 from bot.postdicom.frames import GeneralManagementType as Op
 from bot.postdicom.jsvalues import js_truthy, to_json
 from bot.postdicom.validation import EMPTY_GUID, Kind, validate
@@ -985,3 +986,44 @@ def get_contact_list(user_uuid: str) -> GeneralCall:
 def get_user_list(user_uuid: str) -> GeneralCall:
     """Get the account's users."""
     return _user_only("GetUserList", Op.GET_USER_LIST, user_uuid)
+
+
+def result_message(operation: str, api_result: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a general reply's ``ResponseMessage``, raising ApiError where the server refused."""
+    message = api_result.get("ResponseMessage")
+    code = api_result.get("ResponseCode")
+    if not _is_one(code):
+        raise ApiError(operation, _server_text(message, api_result), response_code=code)
+    if isinstance(message, str):
+        return {"Message": message}
+    if not isinstance(message, dict):
+        raise ProtocolError(f"the answer to {operation} has no ResponseMessage object")
+    if message.get("Success") is False:
+        raise ApiError(operation, _server_text(message, api_result), response_code=code)
+    return message
+
+
+def _server_text(message: object, api_result: Mapping[str, Any]) -> str:
+    if isinstance(message, str) and message:
+        return message
+    if isinstance(message, Mapping) and isinstance(message.get("Message"), str) and message["Message"]:
+        return str(message["Message"])
+    fallback = api_result.get("Message")
+    return fallback if isinstance(fallback, str) and fallback else "no reason given"
+
+
+def _is_one(code: object) -> bool:
+    # The library tests ``ResponseCode == 1`` with JavaScript's loose equality.
+    if isinstance(code, bool | int | float):
+        return code == 1
+    if isinstance(code, str):
+        try:
+            return float(code.strip() or "0") == 1
+        except ValueError:
+            return False
+    return False
+
+
+def response_succeeded(envelope: Mapping[str, Any]) -> bool:
+    """Tell whether an ApiResult or HTTP envelope carries ``ResponseCode == 1`` as the library reads it."""
+    return _is_one(envelope.get("ResponseCode"))
