@@ -77,6 +77,7 @@ class GoldenStandIn:
     sockets_opened: int = 0
     open_sockets: list[web.WebSocketResponse] = field(default_factory=list)
     router_status: int = 200
+    region_status: int = 200
     router_body: Callable[[dict[str, Any]], Any] | None = None
     _runner: web.AppRunner | None = None
     base_url: str = ""
@@ -135,6 +136,8 @@ class GoldenStandIn:
 
     async def _region(self, request: web.Request) -> web.Response:
         self._record_http(request, "/region/")
+        if self.region_status != 200:
+            return web.Response(status=self.region_status)
         return web.json_response({"ResponseCode": 1, "ResponseMessage": API_SESSION_UUID})
 
     async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
