@@ -367,7 +367,7 @@ class SlackState:
         """List a channel's top-level messages, or the replies of one thread, oldest first."""
         if thread_ts is None:
             return [m for m in self.messages if m.channel_id == channel.id and m.thread_ts in (None, m.ts)]
-        return [m for m in self.messages if m.channel_id == channel.id and m.thread_ts == thread_ts]
+        return [m for m in self.messages if m.channel_id == channel.id and m.thread_ts == thread_ts != m.ts]
 
     def ephemeral_for(self, user: User, *, channel: Channel | None = None) -> list[EphemeralMessage]:
         """List the ephemeral messages a user can still see, oldest first."""
