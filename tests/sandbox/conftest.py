@@ -8,19 +8,7 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.sandbox.slack import DemoWorkspace, SlackStub, seed_demo_workspace
-
-
-class FakeClock:
-    """A clock the test moves by hand, so expiry is tested without sleeping."""
-
-    def __init__(self, start: float = 1_767_225_600.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+from tests.sandbox.fakes import FakeClock
 
 
 @pytest.fixture

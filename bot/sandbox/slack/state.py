@@ -524,7 +524,10 @@ class SlackState:
         if expected_hash is not None and expected_hash != view.hash:
             raise SlackRejection("hash_conflict")
         self._check_external_id(definition, view.team_id, except_view=view)
+        external_id = definition.get("external_id", view.definition.get("external_id"))
         view.definition = dict(definition, blocks=with_generated_ids(definition.get("blocks", [])))
+        if external_id:
+            view.definition["external_id"] = external_id
         view.hash = self._view_hash()
         return view
 
