@@ -1,0 +1,1 @@
+"""Slack app wiring: settings to Bolt app, middleware, error handling, transports."""

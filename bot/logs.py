@@ -1,0 +1,146 @@
+"""Logging set-up with redaction in one place.
+
+Every record passes through :class:`RedactingFilter` on its way to a handler. It masks Slack
+tokens, UUID-shaped keys next to key names, URLs (share and viewer links are credentials, and
+PostDICOM URLs carry the API key), and every value registered with :func:`remember_secret`
+(PostDICOM keys, tokens, and patient values the app has handled). Code should still not log such
+values; this is the net under the trapeze.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import threading
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import SecretStr
+
+MASK = "[redacted]"
+_MIN_REMEMBERED_LENGTH = 3
+
+_PATTERNS = (
+    re.compile(r"xox[abeoprs]-[A-Za-z0-9-]+"),
+    re.compile(r"xapp-[A-Za-z0-9-]+"),
+    re.compile(r"(?i)\b(?:https?|wss?)://[^\s\"'<>]+"),
+    re.compile(
+        r"(?i)((?:api|account|router)_?key|ClientUniqueId|token|secret|password)([\"']?\s*[:=]\s*[\"']?)[^\s\"',&}]+"
+    ),
+)
+
+
+class _Registry:
+    """Values that must never be printed, longest first so that overlaps mask fully."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+
+    def add(self, values: Iterable[str]) -> None:
+        with self._lock:
+            before = len(self._values)
+            self._values.update(value for value in values if len(value) >= _MIN_REMEMBERED_LENGTH)
+            if len(self._values) != before:
+                ordered = sorted(self._values, key=len, reverse=True)
+                self._pattern = re.compile("|".join(re.escape(value) for value in ordered))
+
+    def redact(self, text: str) -> str:
+        pattern = self._pattern
+        return pattern.sub(MASK, text) if pattern is not None else text
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+            self._pattern = None
+
+
+_registry = _Registry()
+
+
+def remember_secret(*values: str | SecretStr | None) -> None:
+    """Register values (keys, tokens, patient names and IDs) that logs must never show."""
+    plain = [value.get_secret_value() if isinstance(value, SecretStr) else value for value in values]
+    _registry.add(value.strip() for value in plain if value and value.strip())
+    # DICOM person names are logged in many spellings; mask the parts too.
+    _registry.add(
+        part.strip()
+        for value in plain
+        if isinstance(value, str)
+        for part in re.split(r"[\^=\\]", value)
+        if len(part.strip()) >= _MIN_REMEMBERED_LENGTH + 1
+    )
+
+
+def forget_all_secrets() -> None:
+    """Drop every remembered value (tests use this between scenarios)."""
+    _registry.clear()
+
+
+def redact(text: str) -> str:
+    """Mask every secret pattern and remembered value in a text."""
+    for pattern in _PATTERNS:
+        text = pattern.sub(lambda match: _mask_match(match), text)
+    return _registry.redact(text)
+
+
+def _mask_match(match: re.Match[str]) -> str:
+    if match.lastindex and match.lastindex >= 2:
+        return f"{match.group(1)}{match.group(2)}{MASK}"
+    return MASK
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrite each record's message and exception text with secrets masked."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = redact(record.getMessage())
+        record.msg, record.args = message, None
+        if record.exc_info:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line, for log shippers."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key in ("team_id", "action", "operation"):
+            if hasattr(record, key):
+                entry[key] = getattr(record, key)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(level: str = "INFO", log_format: str = "text") -> logging.Handler:
+    """Send all logs through one redacting handler on stderr; return the handler."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(
+        JsonFormatter()
+        if log_format == "json"
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        root.removeHandler(existing)
+    root.addHandler(handler)
+    root.setLevel(level)
+    # slack_sdk logs request and response bodies at DEBUG: message text there may carry PHI.
+    for noisy in ("slack_sdk", "slack_bolt", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLevelName(level)))
+    return handler
