@@ -15,7 +15,7 @@ from typing import Any, Self, TypeVar
 import aiohttp
 from pydantic import BaseModel, SecretStr
 
-from bot.postdicom import methods
+from bot.postdicom import methods, uploads
 from bot.postdicom.errors import NotInitialized, PostDicomError
 from bot.postdicom.frames import MessageType, RequestFrame
 from bot.postdicom.methods import GeneralCall
@@ -36,6 +36,7 @@ from bot.postdicom.models import (
     list_from,
 )
 from bot.postdicom.transport import DEFAULT_ROUTER_URL, Transport
+from bot.postdicom.uploads import AnonymizedData, ProgressCallback, UploadFile, UploadResult
 from bot.postdicom.validation import Kind, passes
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -733,3 +734,105 @@ class PostDicomClient:
     async def get_user_list(self, user_uuid: str) -> list[AccountUser]:
         """Get the account's users."""
         return await self._list(methods.get_user_list(user_uuid), "UserList", AccountUser)
+
+    # --- uploads -------------------------------------------------------------------------------
+
+    async def upload_dicom_files(
+        self,
+        user_uuid: str,
+        institution_uuid: str,
+        files: Sequence[UploadFile],
+        *,
+        folder_uuid: str | None = None,
+        anonymize: AnonymizedData | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> UploadResult:
+        """Upload DICOM files, optionally into a folder and anonymized, over parallel upload sockets."""
+        return await uploads.upload_dicom_files(
+            self.transport,
+            user_uuid,
+            institution_uuid,
+            files,
+            folder_uuid=folder_uuid,
+            anonymize=anonymize,
+            progress=progress,
+            upload_sockets=self.upload_sockets,
+            validate_folder=folder_uuid is not None and anonymize is not None,
+        )
+
+    async def upload_dicom_files_into_folder(
+        self,
+        user_uuid: str,
+        institution_uuid: str,
+        folder_uuid: str,
+        files: Sequence[UploadFile],
+        *,
+        progress: ProgressCallback | None = None,
+    ) -> UploadResult:
+        """Upload DICOM files into a folder (the folder is not validated, as in the library)."""
+        return await uploads.upload_dicom_files(
+            self.transport,
+            user_uuid,
+            institution_uuid,
+            files,
+            folder_uuid=folder_uuid,
+            progress=progress,
+            upload_sockets=self.upload_sockets,
+        )
+
+    async def upload_dicom_files_with_anonymization(
+        self,
+        user_uuid: str,
+        institution_uuid: str,
+        files: Sequence[UploadFile],
+        anonymized_data: AnonymizedData,
+        *,
+        progress: ProgressCallback | None = None,
+    ) -> UploadResult:
+        """Upload DICOM files with the given tags rewritten before they leave this machine."""
+        return await uploads.upload_dicom_files(
+            self.transport,
+            user_uuid,
+            institution_uuid,
+            files,
+            anonymize=anonymized_data,
+            progress=progress,
+            upload_sockets=self.upload_sockets,
+        )
+
+    async def upload_dicom_files_into_folder_with_anonymization(
+        self,
+        user_uuid: str,
+        institution_uuid: str,
+        folder_uuid: str,
+        files: Sequence[UploadFile],
+        anonymized_data: AnonymizedData,
+        *,
+        progress: ProgressCallback | None = None,
+    ) -> UploadResult:
+        """Upload anonymized DICOM files into a folder."""
+        return await uploads.upload_dicom_files(
+            self.transport,
+            user_uuid,
+            institution_uuid,
+            files,
+            folder_uuid=folder_uuid,
+            anonymize=anonymized_data,
+            progress=progress,
+            upload_sockets=self.upload_sockets,
+            validate_folder=True,
+        )
+
+    async def upload_document_files(
+        self,
+        user_uuid: str,
+        institution_uuid: str,
+        patient_order_uuid: str,
+        files: Sequence[UploadFile],
+        *,
+        progress: ProgressCallback | None = None,
+    ) -> UploadResult:
+        """Attach documents (PDF, images, video) to an order."""
+        return await uploads.upload_document_files(
+            self.transport, user_uuid, institution_uuid, patient_order_uuid, files, progress=progress
+        )
