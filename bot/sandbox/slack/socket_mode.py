@@ -33,8 +33,9 @@ class SocketModeHub:
         self.state = state
         self.acks: list[SocketModeAck] = []
         self.envelopes: list[JsonObject] = []
+        self.connections_accepted = 0
         self._connections: list[web.WebSocketResponse] = []
-        self._connected = asyncio.Event()
+        self._connections_changed = asyncio.Condition()
         self._pending: dict[str, asyncio.Future[SocketModeAck]] = {}
         self._delivered: dict[str, InboundPayload] = {}
 
@@ -49,22 +50,29 @@ class SocketModeHub:
             return web.json_response({"ok": False, "error": "invalid_ticket"}, status=401)
         socket = web.WebSocketResponse(autoping=True)
         await socket.prepare(request)
-        self._connections.append(socket)
-        self._connected.set()
+        await socket.send_json(self._hello())
+        async with self._connections_changed:
+            self._connections.append(socket)
+            self.connections_accepted += 1
+            self._connections_changed.notify_all()
         try:
-            await socket.send_json(self._hello())
             async for message in socket:
                 if message.type == WSMsgType.TEXT:
                     self._receive(message.data)
         finally:
-            self._connections.remove(socket)
-            if not self._connections:
-                self._connected.clear()
+            async with self._connections_changed:
+                self._connections.remove(socket)
+                self._connections_changed.notify_all()
         return socket
 
-    async def wait_for_connection(self, *, timeout_seconds: float = 5.0) -> None:
-        """Wait until the app has an open Socket Mode connection."""
-        await asyncio.wait_for(self._connected.wait(), timeout_seconds)
+    async def wait_for_connection(self, *, nth: int = 1, timeout_seconds: float = 5.0) -> None:
+        """Wait until the app has an open connection and ``nth`` connections were accepted in all."""
+
+        def connected() -> bool:
+            return bool(self._connections) and self.connections_accepted >= nth
+
+        async with self._connections_changed:
+            await asyncio.wait_for(self._connections_changed.wait_for(connected), timeout_seconds)
 
     async def send(
         self,
