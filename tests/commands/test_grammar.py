@@ -1,0 +1,123 @@
+"""The /pacs text grammar: forgiving, exact where it matters, never crashing."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from commands.grammar import (
+    OrderQuery,
+    UsageError,
+    dicom_name,
+    parse_date,
+    parse_date_range,
+    parse_query,
+    split_command,
+    split_words,
+    tokenize,
+    unescape_slack,
+)
+
+TODAY = date(2026, 11, 28)
+
+
+def test_free_words_are_the_name_and_options_are_filters() -> None:
+    query = parse_query(
+        "doe john mod:ct,MR from:7d to:today born:1950-01-01..1960-12-31 acc:A-1 id:P1", TODAY
+    )
+    assert query == OrderQuery(
+        patient_name="doe john",
+        patient_id="P1",
+        accession_number="A-1",
+        modalities=("CT", "MR"),
+        study_from=date(2026, 11, 21),
+        study_to=TODAY,
+        born_from=date(1950, 1, 1),
+        born_to=date(1960, 12, 31),
+    )
+
+
+def test_quotes_group_words_and_an_unclosed_quote_is_literal() -> None:
+    assert tokenize('share "DOE JOHN" expires:"30 d"') == ["share", "DOE JOHN", "expires:30 d"]
+    assert tokenize("it's \"unclosed here") == ["it's", '"unclosed', "here"]
+    assert tokenize('""') == [""]
+
+
+def test_slack_escapes_are_undone() -> None:
+    text = "share 1 email:<mailto:dr@example.org|dr@example.org> <#C1|radiology> <https://x.example/a|x> &lt;b&gt;"
+    assert unescape_slack(text) == "share 1 email:dr@example.org #radiology x <b>"
+    words = split_words("assign ACC-1 <@U0ADA|ada> Neuro", ["expires"])
+    assert [mention.user_id for mention in words.mentions] == ["U0ADA"]
+    assert words.words == ("assign", "ACC-1", "Neuro")
+
+
+@pytest.mark.parametrize(
+    ("text", "future", "expected"),
+    [
+        ("2026-12-31", False, date(2026, 12, 31)),
+        ("today", False, TODAY),
+        ("yesterday", False, date(2026, 11, 27)),
+        ("7d", False, date(2026, 11, 21)),
+        ("2W", False, date(2026, 11, 14)),
+        ("30d", True, date(2026, 12, 28)),
+        ("1y", True, date(2027, 11, 28)),
+    ],
+)
+def test_dates_absolute_and_relative(text: str, future: bool, expected: date) -> None:
+    assert parse_date(text, TODAY, future=future) == expected
+
+
+@pytest.mark.parametrize("text", ["2026-02-30", "31/12/2026", "soon", "", "99999d", "2026-13-01"])
+def test_unreadable_dates_explain_themselves(text: str) -> None:
+    with pytest.raises(UsageError) as raised:
+        parse_date(text, TODAY)
+    assert raised.value.example
+
+
+def test_ranges_and_their_mistakes() -> None:
+    assert parse_date_range("1950-01-01..", TODAY, what="born") == (date(1950, 1, 1), None)
+    assert parse_date_range("..1960-12-31", TODAY, what="born") == (None, date(1960, 12, 31))
+    assert parse_date_range("1955-05-05", TODAY, what="born") == (date(1955, 5, 5), date(1955, 5, 5))
+    with pytest.raises(UsageError, match="ends before it starts"):
+        parse_date_range("1960-01-01..1950-01-01", TODAY, what="born")
+    with pytest.raises(UsageError, match="from: is after to:"):
+        parse_query("from:today to:7d", TODAY)
+    with pytest.raises(UsageError, match="'XX' is not a modality"):
+        parse_query("mod:CT,XX", TODAY)
+
+
+def test_names_become_dicom_searches() -> None:
+    assert dicom_name("doe john") == "doe^john"
+    assert dicom_name("Doe, John") == "Doe^John"
+    assert dicom_name("DOE^J*") == "DOE^J*"
+    assert dicom_name("  ") == ""
+
+
+def test_commands_are_picked_from_the_first_word_or_default_to_search() -> None:
+    known = ["search", "share", "help"]
+    assert split_command("SHARE  acc-1 download", known, "search").name == "share"
+    assert split_command("share  acc-1 download", known, "search").rest == "acc-1 download"
+    assert split_command("doe john", known, "search") == split_command("search doe john", known, "search")
+
+
+def test_over_long_text_is_refused_politely() -> None:
+    with pytest.raises(UsageError, match="at most"):
+        parse_query("x" * 5000, TODAY)
+
+
+@settings(max_examples=10_000, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_gives_a_query_or_a_usage_message(text: str) -> None:
+    outcome: OrderQuery | UsageError
+    try:
+        outcome = parse_query(text, TODAY)
+    except UsageError as error:
+        outcome = error
+    if isinstance(outcome, UsageError):
+        assert outcome.message
+        assert outcome.example
+    else:
+        assert isinstance(outcome, OrderQuery)
