@@ -249,3 +249,100 @@ async def test_bolt_receives_file_share_events(
 
     assert [answer.status for answer in answers] == [200, 200]
     assert seen == [upload.file.id]
+
+
+PATIENT_PICKER_MODAL: dict[str, Any] = {
+    "type": "modal",
+    "callback_id": "pick_patient",
+    "notify_on_close": True,
+    "title": {"type": "plain_text", "text": "Pick a patient"},
+    "submit": {"type": "plain_text", "text": "Pick"},
+    "blocks": [
+        {
+            "type": "input",
+            "block_id": "patient",
+            "label": {"type": "plain_text", "text": "Patient"},
+            "element": {"type": "external_select", "action_id": "patient_search", "min_query_length": 2},
+        }
+    ],
+}
+
+
+async def test_bolt_answers_block_suggestion_and_sees_view_closed(
+    slack: SlackStub, workspace: DemoWorkspace, bolt_url: tuple[AsyncApp, str], bot_client: AsyncWebClient
+) -> None:
+    app, url = bolt_url
+    closed = asyncio.Event()
+
+    @app.options("patient_search")
+    async def suggest(ack: AsyncAck, payload: dict[str, Any]) -> None:
+        query = payload["value"]
+        await ack(options=[{"text": {"type": "plain_text", "text": f"{query} Jane"}, "value": "P-1"}])
+
+    @app.view_closed("pick_patient")
+    async def forget(ack: AsyncAck) -> None:
+        await ack()
+        closed.set()
+
+    trigger_id = slack.payloads.slash_command(user=workspace.member, channel=workspace.general).payload[
+        "trigger_id"
+    ]
+    opened = await bot_client.views_open(trigger_id=trigger_id, view=PATIENT_PICKER_MODAL)
+    view = slack.state.views[opened["view"]["id"]]
+    typing = slack.payloads.block_suggestion(
+        user=workspace.member, action_id="patient_search", value="Do", view=view
+    )
+
+    suggestions = await deliver(url, typing.signed(slack.app.signing_secret))
+    closing = await deliver(url, slack.payloads.view_closed(view=view).signed(slack.app.signing_secret))
+    await asyncio.wait_for(closed.wait(), 5)
+
+    assert typing.payload["block_id"] == "patient"
+    assert typing.payload["container"] == {"type": "view", "view_id": view.id}
+    assert suggestions.json() == {
+        "options": [{"text": {"type": "plain_text", "text": "Do Jane"}, "value": "P-1"}]
+    }
+    assert closing.status == 200
+
+
+def test_select_in_a_modal_and_message_shortcut_payloads(slack: SlackStub, workspace: DemoWorkspace) -> None:
+    flag_modal = {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Flag order"},
+        "blocks": [
+            {
+                "type": "section",
+                "block_id": "flag",
+                "text": {"type": "mrkdwn", "text": "Flag"},
+                "accessory": {
+                    "type": "static_select",
+                    "action_id": "flag_choice",
+                    "options": [{"text": {"type": "plain_text", "text": "Urgent"}, "value": "urgent"}],
+                },
+            }
+        ],
+    }
+    trigger = slack.state.exchange_trigger(
+        slack.state.issue_trigger(workspace.team.id, workspace.member.id), workspace.team.id
+    )
+    view = slack.state.open_modal(trigger, flag_modal, workspace.installation)
+    upload = slack.upload_file(
+        user=workspace.member, channel=workspace.general, name="a.dcm", content=b"DICM"
+    )
+
+    selection = slack.payloads.block_actions(
+        user=workspace.member, action_id="flag_choice", view=view, value="urgent"
+    ).payload
+    shortcut = slack.payloads.message_shortcut(
+        user=workspace.member, message=upload.message, callback_id="upload_dicom_shortcut"
+    ).payload
+
+    [action] = selection["actions"]
+    assert action["selected_option"]["value"] == "urgent"
+    assert selection["container"] == {"type": "view", "view_id": view.id}
+    assert "response_url" not in selection
+    assert shortcut["type"] == "message_action"
+    assert shortcut["callback_id"] == "upload_dicom_shortcut"
+    assert shortcut["message"]["files"][0]["id"] == upload.file.id
+    assert shortcut["response_url"].startswith(slack.base_url)
+    assert shortcut["trigger_id"] in slack.state.triggers

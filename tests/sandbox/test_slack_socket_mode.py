@@ -99,6 +99,7 @@ async def test_events_carry_retry_information(
     assert request.retry_reason == "timeout"
     assert request.accepts_response_payload is False
     assert request.payload["event"]["subtype"] == "file_share"
+    assert slack.socket_mode.envelopes[-1]["envelope_id"] == ack.envelope_id
 
 
 async def test_reconnect_on_request(

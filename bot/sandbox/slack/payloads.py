@@ -41,9 +41,7 @@ EnvelopeType = Literal["slash_commands", "interactive", "events_api"]
 SIGNATURE_MAX_AGE_SECONDS = 5 * 60
 STALE_TIMESTAMP_AGE_SECONDS = SIGNATURE_MAX_AGE_SECONDS + 60
 
-_TEXT_VALUE_ELEMENTS = frozenset(
-    {"plain_text_input", "email_text_input", "url_text_input", "number_input", "rich_text_input"}
-)
+_TEXT_VALUE_ELEMENTS = frozenset({"plain_text_input", "email_text_input", "url_text_input", "number_input"})
 _SINGLE_OPTION_ELEMENTS = frozenset({"static_select", "external_select", "radio_buttons", "overflow"})
 _MULTI_OPTION_ELEMENTS = frozenset({"multi_static_select", "multi_external_select", "checkboxes"})
 _SELECTED_FIELD_BY_ELEMENT = {

@@ -36,7 +36,9 @@ class SlackStub:
     """A local Slack on 127.0.0.1 for tests and the sandbox console.
 
     Use it as ``async with SlackStub() as slack:`` and point
-    ``AsyncWebClient(base_url=slack.api_url)`` at it.
+    ``AsyncWebClient(base_url=slack.api_url)`` at it. A ``state`` passed in brings its own app,
+    clock and trigger lifetime, and the other arguments are then ignored. URLs handed out before
+    the stub starts (``response_url``, file URLs) do not point at it yet.
     """
 
     def __init__(

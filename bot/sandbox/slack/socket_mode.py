@@ -48,7 +48,8 @@ class SocketModeHub:
         """Accept one app connection at the URL ``apps.connections.open`` handed out."""
         if not self.state.redeem_socket_ticket(request.query.get("ticket", "")):
             return web.json_response({"ok": False, "error": "invalid_ticket"}, status=401)
-        socket = web.WebSocketResponse(autoping=True)
+        # A short close handshake keeps stopping the stub quick when an app never answers the close.
+        socket = web.WebSocketResponse(autoping=True, timeout=2.0)
         await socket.prepare(request)
         await socket.send_json(self._hello())
         async with self._connections_changed:

@@ -119,11 +119,6 @@ class WebApi:
             ),
         }
 
-    @property
-    def method_names(self) -> list[str]:
-        """List the methods the stub implements."""
-        return sorted([*self._unauthenticated, *self._methods])
-
     def handle(self, call: ApiCall) -> ApiReply:
         """Answer one Web API call."""
         headers: dict[str, str] = {}
