@@ -132,7 +132,11 @@ class SlackStub:
         thread_ts: str | None = None,
         receiving_team: Team | None = None,
     ) -> FileUpload:
-        """Upload a file into a channel as a user; return it with the events Slack would send the app."""
+        """Upload a file into a channel as a user; return it with the events Slack would send the app.
+
+        The events are addressed to the channel's own workspace unless ``receiving_team`` names
+        another (the other side of a Slack Connect channel).
+        """
         file = self.state.add_file(user, name=name, content=content, mimetype=mimetype, title=title)
         message = self.state.share_file(file, channel, comment=comment, thread_ts=thread_ts)
         return FileUpload(
