@@ -8,6 +8,7 @@ refuse replies. It is deliberately dumb: the stateful PostDICOM lives in bot/san
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -79,6 +80,9 @@ class GoldenStandIn:
     router_status: int = 200
     region_status: int = 200
     router_body: Callable[[dict[str, Any]], Any] | None = None
+    # Off for tests that measure memory: recorded frames then keep their JSON but not file bytes.
+    keep_file_bytes: bool = True
+    sockets_by_index: dict[int, web.WebSocketResponse] = field(default_factory=dict)
     _runner: web.AppRunner | None = None
     base_url: str = ""
 
@@ -146,13 +150,18 @@ class GoldenStandIn:
         index = self.sockets_opened
         self.sockets_opened += 1
         self.open_sockets.append(socket)
+        self.sockets_by_index[index] = socket
         tasks: set[asyncio.Task[None]] = set()
         try:
             async for message in socket:
                 if message.type is not WSMsgType.BINARY:
                     continue
                 received = ReceivedFrame(index, message.data, RequestFrame.decode(message.data))
-                self.frames.append(received)
+                self.frames.append(
+                    received
+                    if self.keep_file_bytes
+                    else ReceivedFrame(index, b"", dataclasses.replace(received.frame, file_bytes=b""))
+                )
                 task = asyncio.create_task(self._answer(socket, received))
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
@@ -173,6 +182,10 @@ class GoldenStandIn:
             to_json(api_result),
         )
         await socket.send_bytes(reply.encode())
+
+    async def drop_socket(self, index: int) -> None:
+        """Close one WebSocket, by the order it was opened in (0 is the main socket), from the server side."""
+        await self.sockets_by_index[index].close()
 
     async def drop_all_sockets(self) -> None:
         """Close every open WebSocket from the server side."""
