@@ -50,7 +50,9 @@ logger = logging.getLogger(__name__)
 ByteSource: TypeAlias = AsyncIterable[bytes]
 UploadFile: TypeAlias = str | os.PathLike[str] | tuple[str, AsyncIterable[bytes]]
 """A file to upload: a path, or a name with an async source of its bytes (spooled to disk first)."""
-AnonymizedData: TypeAlias = Mapping[DicomTag, str] | Mapping[str, str] | Sequence[Mapping[str, Any]]
+AnonymizedData: TypeAlias = (
+    Mapping[DicomTag, str] | Mapping[str, str] | Mapping[DicomTag | str, str] | Sequence[Mapping[str, Any]]
+)
 """Replacements as a mapping, or in the library's form ``[{"Tag": "x00100010", "Value": "..."}]``."""
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
@@ -467,8 +469,8 @@ class _DicomUpload:
         try:
             await asyncio.to_thread(anonymize_file, source.path, destination, self.replacements)
         except InvalidReplacementError as error:
-            # The message names the tag, never the value; the file name is left out of ours.
-            reason = str(error).partition(": ")[2] or "a replacement cannot be written"
+            # The message names the tag, never the value; a file name in front of it is left out.
+            reason = str(error).removeprefix(f"{source.path.name}: ")
             raise InvalidAnonymization(f"file {source.index}: {reason}") from None
         except DicomFileError:
             return None
