@@ -4,7 +4,7 @@ PostDICOM's JavaScript library does this work with dicomParser on whole files he
 module does it with pydicom and never loads pixel data:
 
 * Every read parses the header only up to the last tag it needs, so pixel data, and everything after
-  it, is never read. Large header values (over ``_DEFER_SIZE``) are skipped rather than read.
+  it, is never read. Header values over 1 MiB are skipped rather than read.
 * :func:`anonymize_file` splices: it parses the header to find where each tag to replace sits, then
   stream-copies the source in fixed-size chunks, writing a freshly encoded element (made with
   pydicom's element writer, in the file's own transfer syntax) in place of each replaced one. Every
@@ -111,20 +111,13 @@ class DicomTag(enum.Enum):
         return Tag(int(self.value[1:], 16))
 
 
-_LIBRARY_KEY = re.compile(r"x[0-9a-f]{8}")
-
-
 def parse_dicom_tag(key: str | DicomTag) -> DicomTag:
     """Return the DicomTag for a library key such as ``"x00100010"`` (any case) or a member name."""
     if isinstance(key, DicomTag):
         return key
     normalized = key.strip().lower()
-    if _LIBRARY_KEY.fullmatch(normalized):
-        for member in DicomTag:
-            if member.value == normalized:
-                return member
     for member in DicomTag:
-        if member.name.lower() == normalized:
+        if normalized in (member.value, member.name.lower()):
             return member
     raise InvalidReplacementError(f"unknown anonymization tag key {key!r}")
 
@@ -164,7 +157,7 @@ _LAST_REPLACEABLE_TAG: Final = max(member.tag for member in DicomTag)
 # corrupt length must not make us read a gigabyte.
 _DEFER_SIZE: Final = 1 << 20
 _COPY_CHUNK: Final = 1 << 20
-_SPOOL_IN_MEMORY: Final = 4 << 20
+_SPOOL_IN_MEMORY: Final = 1 << 20
 _PREAMBLE_LENGTH: Final = 128
 _DICM: Final = b"DICM"
 _PART10_PREFIX_LENGTH: Final = _PREAMBLE_LENGTH + len(_DICM)
@@ -232,17 +225,18 @@ class _InflatedStream:
                 self._source.seek(self._source_position)
                 self._pending = self._source.read(_COPY_CHUNK)
                 self._source_position += len(self._pending)
-            source_ended = not self._pending
-            inflated = self._inflater.decompress(self._pending, _COPY_CHUNK)
-            self._pending = self._inflater.unconsumed_tail
-            if inflated:
-                self._spool.seek(self._inflated_size)
-                self._spool.write(inflated)
-                self._inflated_size += len(inflated)
-            elif source_ended or self._inflater.eof:
+            if self._pending:
+                inflated = self._inflater.decompress(self._pending, _COPY_CHUNK)
+                self._pending = self._inflater.unconsumed_tail
+            else:
+                # The file ends before the deflate stream does: keep what it held.
+                inflated = self._inflater.flush()
                 self._exhausted = True
             if self._inflater.eof:
                 self._exhausted = True
+            self._spool.seek(self._inflated_size)
+            self._spool.write(inflated)
+            self._inflated_size += len(inflated)
 
 
 @dataclass(frozen=True)
@@ -356,7 +350,9 @@ def _parse_header(
     source.seek(meta_offset)
     if source.read(2) == b"\x02\x00":
         source.seek(meta_offset)
-        meta = read_dataset(source, is_implicit_VR=False, is_little_endian=True, stop_when=_not_meta)
+        meta = read_dataset(
+            source, is_implicit_VR=False, is_little_endian=True, stop_when=_not_meta, defer_size=_DEFER_SIZE
+        )
     else:
         meta = Dataset()
     dataset_offset = source.tell() if len(meta) else meta_offset
@@ -667,7 +663,10 @@ def anonymize_file(source: StrPath, destination: StrPath, replacements: Mapping[
     source_path = Path(source)
     destination_path = Path(destination)
     name = source_path.name
-    wanted = {parse_dicom_tag(key): value for key, value in replacements.items()}
+    wanted = {parse_dicom_tag(key): _unless_undefined(value) for key, value in replacements.items()}
+    if DicomTag.StudyDate in wanted:
+        # Checked up front so a bad date fails the same way whether or not this file has the tag.
+        _validated_date(DicomTag.StudyDate, wanted[DicomTag.StudyDate])
     with (
         _open_path(source_path) as handle,
         _open_header(handle, name, last_tag=_LAST_REPLACEABLE_TAG) as header,
@@ -807,9 +806,13 @@ def _group_length_patches(header: _Header, growth_by_group: Mapping[int, int]) -
             yield _Patch(element.value_tell, 4, struct.pack(f"{endian}L", new_length))
 
 
-def _encode_replacement(member: DicomTag, value: str, vr: str, encodings: Sequence[str]) -> bytes:
+def _unless_undefined(value: str) -> str:
+    # The JS library turns the string "undefined" (what JS makes of a missing value) into "".
+    return "" if value == _UNDEFINED else value
+
+
+def _encode_replacement(member: DicomTag, text: str, vr: str, encodings: Sequence[str]) -> bytes:
     """Return the even-length value bytes for a replacement, following the rules of ``vr``."""
-    text = "" if value == _UNDEFINED else value
     if vr == "DA":
         return _pad(_validated_date(member, text).encode("ascii"))
     text = "".join(_allowed_char(char, vr) for char in text)

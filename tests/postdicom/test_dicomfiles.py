@@ -375,6 +375,16 @@ def test_a_missing_file_raises_os_error_but_is_only_reported_by_read_dicom_files
     assert read_dicom_files([missing]).problems[0].message == "Unsupported file! FileName: missing.dcm"
 
 
+def test_a_deflated_file_cut_inside_its_header_raises_a_typed_error(tmp_path: Path) -> None:
+    original = bundled("image_dfl.dcm").read_bytes()
+    path = tmp_path / "cut_deflate.dcm"
+    path.write_bytes(original[: meta_end(original) + 120])
+    with pytest.raises(DicomFileError, match=r"^cut_deflate\.dcm: the file ends inside"):
+        read_upload_identifiers(path)
+    with pytest.raises(DicomFileError, match=r"^cut_deflate\.dcm: the file ends inside"):
+        anonymize_file(path, tmp_path / "out.dcm", LIBRARY_ANONYMIZATION)
+
+
 def test_a_corrupt_deflated_dataset_raises_a_typed_error(tmp_path: Path) -> None:
     original = bundled("image_dfl.dcm").read_bytes()
     dataset_start = meta_end(original)
@@ -674,6 +684,14 @@ def test_a_study_date_must_be_a_real_date(value: str, ct_small: Path, tmp_path: 
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_bad_study_date_is_refused_even_for_a_file_without_one(tmp_path: Path) -> None:
+    dataset = minimal_dataset()
+    del dataset.StudyDate
+    source = write_dataset(tmp_path / "no-date.dcm", dataset)
+    with pytest.raises(InvalidReplacementError, match="StudyDate"):
+        anonymize_file(source, tmp_path / "out.dcm", {DicomTag.StudyDate: "01/02/2020"})
+
+
 @pytest.mark.parametrize(("value", "raw"), [("20240101", b"20240101"), ("", b""), ("undefined", b"")])
 def test_a_study_date_may_be_replaced_or_emptied(
     value: str, raw: bytes, ct_small: Path, tmp_path: Path
@@ -893,7 +911,7 @@ def test_a_large_deflated_file_is_inflated_and_deflated_in_bounded_memory(tmp_pa
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak < 12 * 1024 * 1024, f"peak Python allocation {peak} bytes"
+    assert peak < 8 * 1024 * 1024, f"peak Python allocation {peak} bytes"
     assert_only_replaced_changed(source, output, {tag.tag for tag in LIBRARY_ANONYMIZATION})
 
 
