@@ -48,7 +48,7 @@ from bot.postdicom.validation import Kind, validate
 logger = logging.getLogger(__name__)
 
 ByteSource: TypeAlias = AsyncIterable[bytes]
-UploadFile: TypeAlias = str | os.PathLike[str] | tuple[str, AsyncIterable[bytes]]
+UploadFile: TypeAlias = str | os.PathLike[str] | tuple[str, ByteSource]
 """A file to upload: a path, or a name with an async source of its bytes (spooled to disk first)."""
 AnonymizedData: TypeAlias = (
     Mapping[DicomTag, str] | Mapping[str, str] | Mapping[DicomTag | str, str] | Sequence[Mapping[str, Any]]
@@ -405,6 +405,13 @@ class _DicomUpload:
         finally:
             await asyncio.gather(*(socket.close() for socket in self.sockets))
         result = self.summary()
+        logger.info(
+            "DICOM upload done: %d file(s) sent, %d skipped, %d bytes over %d socket(s)",
+            len(result.files_sent),
+            len(result.files_skipped),
+            result.bytes_sent,
+            senders,
+        )
         await self.emit(Completed(result.orders, result.files_sent, result.files_skipped, result.bytes_sent))
         return result
 
@@ -640,6 +647,7 @@ async def upload_document_files(
                 await emit(Sending(bytes_done, bytes_total, source.index))
             sent.append(source.index)
         result = UploadResult(tuple(orders.values()), tuple(sent), (), bytes_done)
+        logger.info("document upload done: %d file(s), %d bytes", len(sent), bytes_done)
         await emit(Completed(result.orders, result.files_sent, (), bytes_done))
         return result
     finally:
