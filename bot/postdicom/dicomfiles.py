@@ -17,6 +17,11 @@ module does it with pydicom and never loads pixel data:
   memory stays flat here too.
 * A file keeps its shape: with or without the 128-byte preamble, with or without File Meta
   Information. Nothing is converted between transfer syntaxes.
+* Text values are read the way dicomParser's ``string()`` gives them (raw text up to a NUL,
+  trimmed, multiple values joined by backslashes, person names in their ``^``/``=`` form), with
+  one deliberate difference: bytes are decoded with the file's Specific Character Set, where
+  dicomParser maps each byte to one character. ASCII values, which is all the golden vectors
+  hold, come out the same; non-ASCII names come out right instead of as mojibake.
 
 Everything here is synchronous and pure: callers run it in a worker thread. Errors are
 :class:`DicomFileError`; their messages name the file and the tag, never a patient value.
