@@ -221,6 +221,9 @@ class _Scratch:
 
 
 async def _prepare(files: Sequence[UploadFile], scratch: _Scratch, wait_seconds: float) -> list[_Source]:
+    if isinstance(files, str | bytes | os.PathLike):
+        # A lone path is a sequence too: of characters, each of which would become a "file".
+        raise TypeError("files must be a list of paths or (name, byte source) pairs, not one path")
     sources = []
     for index, item in enumerate(files):
         if isinstance(item, tuple):

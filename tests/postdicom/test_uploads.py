@@ -485,6 +485,15 @@ async def test_a_missing_path_is_refused_before_anything_is_sent(tmp_path: Path)
         assert len(standin.frames) == 1
 
 
+async def test_a_lone_path_or_positional_options_are_refused() -> None:
+    async with connected() as (standin, client):
+        with pytest.raises(TypeError, match="not one path"):
+            await client.upload_dicom_files(USER_UUID, INSTITUTION_UUID, str(CT_SMALL))
+        with pytest.raises(TypeError):
+            await client.upload_dicom_files(USER_UUID, INSTITUTION_UUID, [CT_SMALL], FOLDER)  # type: ignore[call-arg]
+        assert len(standin.frames) == 1
+
+
 async def test_an_empty_list_sends_nothing() -> None:
     events: list[UploadEvent] = []
     async with connected() as (standin, client):
