@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from bot import __version__
+from bot.store.cli import register as register_db_commands
 
 SubcommandHandler = Callable[[argparse.Namespace], int]
 
@@ -15,7 +16,8 @@ def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser with every subcommand attached."""
     parser = argparse.ArgumentParser(prog="pacsbot", description="PostDICOM's cloud PACS inside Slack.")
     parser.add_argument("--version", action="version", version=f"pacsbot {__version__}")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    subcommands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    register_db_commands(subcommands)
     return parser
 
 
