@@ -197,12 +197,10 @@ def process_document(
     part: PartRange,
     document: bytes,
 ) -> UploadRequest:
-    """Build one ProcessDocuments frame in the library's single-part or multi-part form.
-
-    A document under 512 KiB goes whole in one frame. A larger one goes in parts whose bytes are
-    the JSON ``FileBuffer``, while the binary field carries the whole document in every part:
-    that is what the library sends, and so what PostDICOM is known to accept.
-    """
+    """Build one ProcessDocuments frame in the library's single-part or multi-part form."""
+    # Under 512 KiB the document goes whole in one frame. Above, each part's bytes are the JSON
+    # FileBuffer while the binary field carries the whole document in every part: a library bug,
+    # but what PostDICOM is known to accept.
     single = len(document) < PART_SIZE
     return UploadRequest(
         "ProcessDocuments",

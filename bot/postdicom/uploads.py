@@ -552,11 +552,8 @@ async def upload_dicom_files(
     upload_sockets: int = 1,
     validate_folder: bool = False,
 ) -> UploadResult:
-    """Upload DICOM files as the library's four UploadDicomFiles* methods do, with the improvements above.
-
-    ``validate_folder`` applies the library's guid check to ``folder_uuid``, as only its
-    UploadDicomFilesIntoFolderWithAnonymization does.
-    """
+    """Upload DICOM files as the library's four UploadDicomFiles* methods do, with the improvements above."""
+    # Only the library's UploadDicomFilesIntoFolderWithAnonymization checks the folder.
     _check_guids(
         ("userUuid", user_uuid),
         ("institutionUuid", institution_uuid),
@@ -598,10 +595,9 @@ async def upload_document_files(
     *,
     progress: ProgressCallback | None = None,
 ) -> UploadResult:
-    """Attach documents to an order with the library's ProcessDocuments frames, one at a time.
-
-    Unlike the library, a multi-file upload does not resend each file's last part after it.
-    """
+    """Attach documents to an order with the library's ProcessDocuments frames, one at a time."""
+    # Unlike the library, each file's last part is not sent a second time after it: that frame was
+    # meant as an empty "finish" frame, and PostDICOM finishes a file from its part count anyway.
     _check_guids(
         ("userUuid", user_uuid),
         ("institutionUuid", institution_uuid),
