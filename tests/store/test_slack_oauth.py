@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.models.installation import Installation
@@ -176,3 +177,15 @@ async def test_an_expired_state_is_refused(database: Database) -> None:
     expired = OneTimeOAuthStateStore(database, expiration_seconds=-1)
     state = await expired.async_issue()
     assert await expired.async_consume(state) is False
+
+
+def test_bolt_takes_the_stores_for_oauth(store: Store) -> None:
+    settings = AsyncOAuthSettings(
+        client_id="1111.2222",
+        client_secret="not-a-real-secret",
+        scopes=["commands"],
+        installation_store=store.installations,
+        state_store=store.oauth_states,
+    )
+    assert settings.installation_store is store.installations
+    assert settings.state_store is store.oauth_states
