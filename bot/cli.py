@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from bot import __version__
+from bot.sandbox.postdicom.cli import register as register_emulator_command
 from bot.store.cli import register as register_db_commands
 
 SubcommandHandler = Callable[[argparse.Namespace], int]
@@ -18,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pacsbot {__version__}")
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND")
     register_db_commands(subcommands)
+    register_emulator_command(subcommands)
     return parser
 
 
