@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import functools
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib.resources import files
 from types import TracebackType
@@ -17,6 +18,7 @@ from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./pacsbot.db"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -52,14 +54,14 @@ def parse_database_url(url: str | URL) -> URL:
     return parsed.set(drivername=driver)
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool = True) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy emit BEGIN itself (below) instead of the sqlite3 module's legacy guessing.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -111,8 +113,7 @@ class Database:
 
     async def upgrade(self, revision: str = "head") -> None:
         """Migrate the schema up to ``revision`` (the newest by default)."""
-        async with self._engine.begin() as connection:
-            await connection.run_sync(_run_upgrade, revision)
+        await migrate(self._url, functools.partial(_run_upgrade, revision=revision), engine=self._engine)
 
     async def current_revision(self) -> str | None:
         """Return the schema revision the database is at, or None before the first migration."""
@@ -147,6 +148,31 @@ class Database:
 
     def __repr__(self) -> str:
         return f"Database({self.safe_url!r})"
+
+
+async def migrate(url: URL, run: Callable[[Connection], None], *, engine: AsyncEngine | None = None) -> None:
+    """Run a migration step in one transaction, on SQLite with foreign keys off while it runs.
+
+    SQLite changes a table by copying it and dropping the original; with foreign keys on, that
+    drop would cascade into the rows that refer to it. Foreign keys cannot be switched inside a
+    transaction, so SQLite migrations get a connection of their own that never turned them on,
+    and the result is checked with ``foreign_key_check`` before it commits.
+    """
+    is_sqlite = url.get_backend_name() == "sqlite"
+    if not is_sqlite and engine is not None:
+        migration_engine, owned = engine, False
+    else:
+        migration_engine, owned = create_async_engine(url, poolclass=NullPool), True
+        if is_sqlite:
+            _configure_sqlite(migration_engine, foreign_keys=False)
+    try:
+        async with migration_engine.begin() as connection:
+            await connection.run_sync(run)
+            if is_sqlite and (await connection.exec_driver_sql("PRAGMA foreign_key_check")).first():
+                raise RuntimeError("the migration left rows whose foreign keys point nowhere; rolled back")
+    finally:
+        if owned:
+            await migration_engine.dispose()
 
 
 def _alembic_config(connection: Connection | None = None) -> Config:

@@ -402,7 +402,7 @@ class UploadJobRepository:
             statement = statement.where(UploadJobRow.workspace_key == workspace.key)
         counts = dict.fromkeys(UploadState, 0)
         async with self._database.transaction() as session:
-            for state, count in (await session.execute(statement)).tuples():
+            for state, count in await session.execute(statement):
                 counts[UploadState(state)] = count
         return counts
 

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, insert, inspect, select, text
 
 from bot.cli import main
 from bot.store import Cipher, Database, DatabaseURLError, parse_database_url
+from bot.store.database import migrate
 from bot.store.schema import Base, UserLinkRow
 
 EXPECTED_TABLES = {
@@ -200,3 +201,32 @@ def test_pacsbot_db_rotate_keys_refuses_a_malformed_key_without_echoing_it(
     error = capsys.readouterr().err
     assert "not a valid Fernet key" in error
     assert "hunter2" not in error
+
+
+async def test_sqlite_migrations_run_with_foreign_keys_off_so_table_copies_do_not_cascade(
+    tmp_path: Path,
+) -> None:
+    url = parse_database_url(f"sqlite:///{tmp_path / 'migrate.db'}")
+    seen: list[int] = []
+    await migrate(
+        url, lambda connection: seen.append(connection.exec_driver_sql("PRAGMA foreign_keys").scalar_one())
+    )
+    assert seen == [0]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_a_sqlite_migration_that_breaks_a_foreign_key_is_rolled_back(database: Database) -> None:
+    url = parse_database_url(str(database.engine.url))
+
+    def orphan_a_row(connection: Connection) -> None:
+        connection.exec_driver_sql(
+            "INSERT INTO upload_job_sent_instances (job_id, sop_instance_uid, sent_at) "
+            "VALUES ('no-such-job', '1.2.3', '2026-01-01 00:00:00')"
+        )
+
+    with pytest.raises(RuntimeError, match="foreign keys"):
+        await migrate(url, orphan_a_row)
+    async with database.transaction() as session:
+        assert (
+            await session.execute(text("SELECT count(*) FROM upload_job_sent_instances"))
+        ).scalar_one() == 0

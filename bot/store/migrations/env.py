@@ -12,7 +12,7 @@ import asyncio
 from alembic import context
 from sqlalchemy import Connection
 
-from bot.store.database import Database, parse_database_url
+from bot.store.database import migrate, parse_database_url
 from bot.store.schema import Base
 
 target_metadata = Base.metadata
@@ -29,16 +29,6 @@ def run_migrations_on(connection: Connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
-
-
-async def run_migrations_with_own_engine(url: str) -> None:
-    """Open an async engine on ``url`` and run the migrations through it."""
-    database = Database(url)
-    try:
-        async with database.engine.begin() as connection:
-            await connection.run_sync(run_migrations_on)
-    finally:
-        await database.dispose()
 
 
 def run_migrations_offline(url: str) -> None:
@@ -64,7 +54,7 @@ def main() -> None:
     if context.is_offline_mode():
         run_migrations_offline(url)
     else:
-        asyncio.run(run_migrations_with_own_engine(url))
+        asyncio.run(migrate(parse_database_url(url), run_migrations_on))
 
 
 main()
