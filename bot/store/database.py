@@ -151,13 +151,11 @@ class Database:
 
 
 async def migrate(url: URL, run: Callable[[Connection], None], *, engine: AsyncEngine | None = None) -> None:
-    """Run a migration step in one transaction, on SQLite with foreign keys off while it runs.
-
-    SQLite changes a table by copying it and dropping the original; with foreign keys on, that
-    drop would cascade into the rows that refer to it. Foreign keys cannot be switched inside a
-    transaction, so SQLite migrations get a connection of their own that never turned them on,
-    and the result is checked with ``foreign_key_check`` before it commits.
-    """
+    """Run a migration step in one transaction; on SQLite, with foreign keys off and checked after."""
+    # SQLite changes a table by copying it and dropping the original; with foreign keys on, that
+    # drop would cascade into the rows that refer to it. Foreign keys cannot be switched inside a
+    # transaction, so SQLite migrations get a connection of their own that never turned them on,
+    # and the result is checked with ``foreign_key_check`` before it commits.
     is_sqlite = url.get_backend_name() == "sqlite"
     if not is_sqlite and engine is not None:
         migration_engine, owned = engine, False

@@ -203,10 +203,8 @@ class UploadJobRepository:
     async def claim_next(
         self, owner: str, lease_seconds: float, *, exclude: Collection[WorkspaceRef] = ()
     ) -> UploadJob | None:
-        """Claim the most overdue queued job for ``owner``, or return None if none is due.
-
-        ``exclude`` skips workspaces the caller is already busy with (its per-workspace limit).
-        """
+        """Claim the most overdue queued job outside ``exclude`` for ``owner``; None if none is due."""
+        # ``exclude`` lets a worker at its per-workspace concurrency limit take other workspaces' jobs.
         now = self._clock()
         conditions: list[ColumnElement[bool]] = [
             UploadJobRow.state == UploadState.QUEUED.value,
@@ -268,11 +266,8 @@ class UploadJobRepository:
         )
 
     async def fail(self, job_id: str, owner: str, *, error: str, retryable: bool) -> UploadJob | None:
-        """Record a failed attempt: requeue with backoff if retryable and attempts remain, else fail.
-
-        ``error`` is shown to users and kept in the database: say what failed, never patient data.
-        Returns the job as it now stands, or None if the lease was lost.
-        """
+        """Record a failed attempt, requeued with backoff or failed for good; None if the lease was lost."""
+        # ``error`` is shown to users and kept in the database: it says what failed, never patient data.
         now = self._clock()
         async with self._database.transaction() as session:
             row = (

@@ -23,12 +23,10 @@ _PER_WORKSPACE_ROWS = (ConnectionRow, WorkspaceSettingsRow, ChannelSettingsRow, 
 
 
 async def delete_workspace(database: Database, workspace: WorkspaceRef) -> None:
-    """Remove everything the app keeps for a workspace except its audit log, in one transaction.
-
-    That is its Slack installations and bots, PostDICOM connection, workspace and channel settings,
-    user links, and upload jobs (with their sent-instance records). The audit log stays: it records
-    what was done to the PostDICOM account, which outlives the Slack install.
-    """
+    """Remove everything the app keeps for a workspace except its audit log, in one transaction."""
+    # That is its Slack installations and bots, PostDICOM connection, workspace and channel
+    # settings, user links, and upload jobs (their sent-instance records cascade). The audit log
+    # stays: it records what was done to the PostDICOM account, which outlives the Slack install.
     async with database.transaction() as session:
         for entity in _PER_WORKSPACE_ROWS:
             await session.execute(delete(entity).where(entity.workspace_key == workspace.key))
