@@ -244,7 +244,7 @@ def demo_account(*, orders: bool = True, now: datetime | None = None) -> Account
         _test_file_orders(account, now or datetime(2026, 1, 5, 9, 0))
         account.file_in_folder(account.orders[CT_ORDER_UUID], account.folders[folders["cases"]])
         account.file_in_folder(account.orders[MR_ORDER_UUID], account.folders[folders["year"]])
-        add_synthetic_orders(account, SYNTHETIC_ORDER_COUNT, folders=list(folders.values()))
+        add_synthetic_orders(account, SYNTHETIC_ORDER_COUNT, folders=[folders["follow_up"], folders["trial"]])
     return account
 
 

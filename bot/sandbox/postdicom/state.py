@@ -289,9 +289,9 @@ class TextMatch:
 class NameMatch:
     """Patient-name matching: case-insensitive, ``^``-aware, ``*`` wildcards.
 
-    Without a wildcard every word of the query must occur in the name, in any order, so that
-    "john doe", "DOE^JOHN" and "doe" all find "Doe^John". With one, the whole folded name must
-    match the pattern.
+    Without a wildcard every word of the query must begin a word of the name, in any order, so
+    that "john doe", "DOE^JOHN", "doe" and "jo" all find "Doe^John". With one, the whole folded
+    name must match the pattern.
     """
 
     def __init__(self, query: str) -> None:
@@ -303,7 +303,8 @@ class NameMatch:
         """Tell whether a name folded by :func:`normalize_name` matches."""
         if self.pattern is not None:
             return self.pattern.fullmatch(folded_name) is not None
-        return all(word in folded_name for word in self.words)
+        parts = folded_name.split()
+        return all(any(part.startswith(word) for part in parts) for word in self.words)
 
 
 @dataclass(slots=True)
