@@ -1,0 +1,123 @@
+"""Uploads end to end through the stateful PostDICOM emulator: files become instances, orders, documents."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from pydicom.data import get_testdata_file
+
+from bot.postdicom import PostDicomClient, SkipReason
+from bot.sandbox.postdicom import (
+    ADA_UUID,
+    CASES_FOLDER_UUID,
+    CT_ORDER_UUID,
+    DEMO_ACCOUNT_KEY,
+    MAIN_INSTITUTION_UUID,
+    PostDicomEmulator,
+)
+from bot.sandbox.postdicom.state import Account
+from tests.postdicom.test_uploads import PART, write_dicom
+
+CT_SMALL = Path(get_testdata_file("CT_small.dcm"))  # type: ignore[arg-type]
+CT_STUDY = "1.3.6.1.4.1.5962.1.2.1.20040119072730.12322"
+NEW_STUDY = "1.2.826.0.1.3680043.8.498.9001"
+
+
+def demo_account(emulator: PostDicomEmulator) -> Account:
+    account = emulator.state.account(DEMO_ACCOUNT_KEY)
+    assert account is not None
+    return account
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[PostDicomEmulator]:
+    async with PostDicomEmulator(seed="demo") as running:
+        yield running
+
+
+@pytest.fixture
+async def client(emulator: PostDicomEmulator) -> AsyncIterator[PostDicomClient]:
+    async with PostDicomClient(
+        emulator.api_key, emulator.account_key, router_url=emulator.router_url, timeout=10, upload_sockets=4
+    ) as connected:
+        await connected.initialize()
+        yield connected
+
+
+async def test_files_become_instances_and_a_second_upload_skips_them(
+    emulator: PostDicomEmulator, client: PostDicomClient, tmp_path: Path
+) -> None:
+    # The demo account already holds CT_small.dcm, in the seeded CT order.
+    first_image = write_dicom(tmp_path / "1.dcm", 3 * PART, study=NEW_STUDY, sop=f"{NEW_STUDY}.1")
+    second_image = write_dicom(tmp_path / "2.dcm", 100, study=NEW_STUDY, sop=f"{NEW_STUDY}.2")
+    junk = tmp_path / "readme.txt"
+    junk.write_text("not DICOM")
+    files = [CT_SMALL, junk, first_image, second_image]
+
+    first = await client.upload_dicom_files(ADA_UUID, MAIN_INSTITUTION_UUID, files)
+
+    assert first.files_sent == (2, 3)
+    assert [(skip.file_index, skip.reason) for skip in first.files_skipped] == [
+        (0, SkipReason.ALREADY_EXISTS),
+        (1, SkipReason.NOT_DICOM),
+    ]
+    new_order = demo_account(emulator).order_by_study(NEW_STUDY)
+    assert new_order is not None
+    assert set(new_order.instances) == {f"{NEW_STUDY}.1", f"{NEW_STUDY}.2"}
+    assert [order.patient_order_uuid for order in first.orders] == [CT_ORDER_UUID, new_order.uuid]
+
+    second = await client.upload_dicom_files(ADA_UUID, MAIN_INSTITUTION_UUID, files)
+
+    assert second.files_sent == ()
+    assert [(skip.file_index, skip.reason) for skip in second.files_skipped] == [
+        (0, SkipReason.ALREADY_EXISTS),
+        (1, SkipReason.NOT_DICOM),
+        (2, SkipReason.ALREADY_EXISTS),
+        (3, SkipReason.ALREADY_EXISTS),
+    ]
+    assert second.bytes_sent == 0
+    assert emulator.uploads.counters.files_completed == 2
+
+
+async def test_anonymized_upload_into_a_folder_files_the_rewritten_instance(
+    emulator: PostDicomEmulator, client: PostDicomClient, tmp_path: Path
+) -> None:
+    image = write_dicom(
+        tmp_path / "x.dcm", 2 * PART, study=NEW_STUDY, sop=f"{NEW_STUDY}.1", patient="REAL^NAME"
+    )
+
+    result = await client.upload_dicom_files_into_folder_with_anonymization(
+        ADA_UUID,
+        MAIN_INSTITUTION_UUID,
+        CASES_FOLDER_UUID,
+        [image],
+        [{"Tag": "x00100010", "Value": "ANON^PATIENT"}, {"Tag": "x00100020", "Value": "ANON-1"}],
+    )
+
+    (order,) = result.orders
+    stored = demo_account(emulator).order_by_study(NEW_STUDY)
+    assert stored is not None
+    assert stored.uuid == order.patient_order_uuid
+    assert (order.patient_name, order.patient_id) == ("ANON^PATIENT", "ANON-1")
+    assert CASES_FOLDER_UUID in order.folder_uuid_list
+
+
+async def test_documents_are_attached_to_the_order(
+    emulator: PostDicomEmulator, client: PostDicomClient, tmp_path: Path
+) -> None:
+    order = demo_account(emulator).order_by_study(CT_STUDY)
+    assert order is not None
+    before = len(order.documents)
+    report = tmp_path / "report.pdf"
+    report.write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * (PART // 128))
+    scan = tmp_path / "scan.jpg"
+    scan.write_bytes(b"\xff\xd8\xff\xe0 small jpeg")
+
+    result = await client.upload_document_files(
+        ADA_UUID, MAIN_INSTITUTION_UUID, CT_ORDER_UUID, [report, scan]
+    )
+
+    assert result.files_sent == (0, 1)
+    assert len(order.documents) == before + 2
