@@ -19,9 +19,16 @@ from urllib.parse import quote
 import aiohttp
 from yarl import URL
 
-from bot.postdicom.frames import MessageType, RequestFrame, ResponseFrame, SessionManagementType
+from bot.postdicom.frames import (
+    FileUploadManagementType,
+    MessageType,
+    RequestFrame,
+    ResponseFrame,
+    SessionManagementType,
+)
 from bot.postdicom.jsvalues import to_json
 from bot.postdicom.methods import GeneralCall, session_payload
+from bot.postdicom.upload_frames import UploadRequest
 
 DEFAULT_WAIT = 10.0
 MAX_MESSAGE_SIZE = 512 * 1024 * 1024
@@ -222,11 +229,14 @@ class RawSession:
         socket: RawSocket | None = None,
         wait: float = DEFAULT_WAIT,
     ) -> dict[str, Any]:
-        """Send an upload frame (keys appended as the library appends them) and return ApiResult."""
-        payload = to_json({**params, "ApiKey": self.api_key, "AccountKey": self.account_key})
-        frame = RequestFrame(
-            MessageType.FILE_UPLOAD_REQUEST, self.next_id(), management_type, payload, file_bytes, user_uuid
+        """Send an upload frame (keys appended as the library appends them) and return ApiResult.
+
+        A ``bytes`` value in ``params`` goes out as a JSON array of numbers, as ``FileBuffer`` does.
+        """
+        request = UploadRequest(
+            "raw", FileUploadManagementType(management_type), params, user_uuid, file_bytes
         )
+        frame = request.frame(self.next_id(), self.api_key, self.account_key)
         return (await (socket or self.main).request(frame, wait=wait)).json()
 
     async def upload_socket(self, *, wait: float = DEFAULT_WAIT) -> RawSocket:
