@@ -59,6 +59,8 @@ DEFAULT_MAX_MESSAGE_SIZE = 512 * 1024 * 1024
 JSON_IN_THREAD_BYTES = 1024 * 1024
 """JSON at least this big (a document part's FileBuffer) is parsed off the event loop."""
 CLOSE_TIMEOUT = 2.0
+MAX_FRAMES_IN_FLIGHT = 64
+"""Frames handled at once per socket; beyond this the socket is not read until one finishes."""
 
 _NAMES: dict[int, type[SessionManagementType | GeneralManagementType | FileUploadManagementType]] = {
     MessageType.SESSION_MANAGEMENT_REQUEST: SessionManagementType,
@@ -375,24 +377,48 @@ class PostDicomEmulator:
         self.stats.connections_total += 1
         self.stats.connections_open += 1
         logger.debug("socket %d opened for account %s", connection.number, _key_prefix(connection.account))
+        # Frames are handled concurrently, as a server would: a slow reply must not stop the
+        # socket from reading (a close, say), and replies are matched by RequestedId anyway.
+        in_flight: set[asyncio.Task[None]] = set()
+        room = asyncio.Semaphore(MAX_FRAMES_IN_FLIGHT)
         try:
             async for message in websocket:
                 if message.type is WSMsgType.BINARY:
-                    try:
-                        await self._on_frame(connection, message.data)
-                    except _Drop:
+                    data = message.data
+                    self.stats.bytes_received += len(data)
+                    connection.frames += 1
+                    account_key = connection.account.key if connection.account else None
+                    if account_key is not None and self.faults.drops_frame(account_key, connection.frames):
                         await self._drop(connection)
                         break
+                    await room.acquire()
+                    task = asyncio.create_task(self._handle(connection, data))
+                    in_flight.add(task)
+                    task.add_done_callback(in_flight.discard)
+                    task.add_done_callback(lambda _: room.release())
                 elif message.type is WSMsgType.TEXT:
                     self.stats.malformed_frames += 1
                     await self._send(connection, 18, 0, 0, _error(17, 0, "Frames must be binary."))
                 elif message.type is WSMsgType.ERROR:
                     break
         finally:
+            for task in in_flight:
+                task.cancel()
+            await asyncio.gather(*in_flight, return_exceptions=True)
             self._connections.discard(connection)
             self.stats.connections_open -= 1
             logger.debug("socket %d closed", connection.number)
         return websocket
+
+    async def _handle(self, connection: Connection, data: bytes) -> None:
+        try:
+            await self._on_frame(connection, data)
+        except _Drop:
+            await self._drop(connection)
+        except Exception as error:
+            # Whatever went wrong, the socket stays up; the message may quote patient values.
+            logger.error("socket %d: frame handling failed: %s", connection.number, type(error).__name__)
+            logger.debug("frame handling failure", exc_info=True)
 
     async def _drop(self, connection: Connection) -> None:
         self.faults.counted_drop()
@@ -428,13 +454,9 @@ class PostDicomEmulator:
             await connection.websocket.send_bytes(data)
 
     async def _on_frame(self, connection: Connection, data: bytes) -> None:
-        self.stats.bytes_received += len(data)
-        connection.frames += 1
         account_key = connection.account.key if connection.account else None
         if account_key is not None:
             await self.faults.throttle(account_key, len(data))
-            if self.faults.drops_frame(account_key, connection.frames):
-                raise _Drop
         try:
             frame = RequestFrame.decode(data)
         except FrameError as error:
