@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from bot import __version__
+from bot.app.cli import register as register_run_command
 from bot.sandbox.postdicom.cli import register as register_emulator_command
 from bot.store.cli import register as register_db_commands
 
@@ -18,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pacsbot", description="PostDICOM's cloud PACS inside Slack.")
     parser.add_argument("--version", action="version", version=f"pacsbot {__version__}")
     subcommands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    register_run_command(subcommands)
     register_db_commands(subcommands)
     register_emulator_command(subcommands)
     return parser

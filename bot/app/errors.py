@@ -1,0 +1,97 @@
+"""Errors a user may see, and the one place that turns any error into words fit for Slack.
+
+No message built here quotes an exception's own text: server messages may echo patient data
+and exception texts may carry URLs with keys in them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.postdicom import (
+    ApiError,
+    AuthenticationError,
+    ConnectionLost,
+    InvalidParameter,
+    NotInitialized,
+    PostDicomError,
+    ProtocolError,
+    RequestTimeout,
+    TransportError,
+)
+
+
+class UserFacingError(Exception):
+    """An error whose message is written for the person who asked, and safe to show them."""
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class NotConnected(UserFacingError):
+    """The workspace has no PostDICOM account yet."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This workspace is not connected to PostDICOM yet.",
+            hint="Ask a workspace admin to run `/pacs connect`.",
+        )
+
+
+class NotAllowed(UserFacingError):
+    """The user may not do this here."""
+
+
+@dataclass(frozen=True, slots=True)
+class SafeMessage:
+    """What to tell the user about an error, and whether offering a retry makes sense."""
+
+    text: str
+    retryable: bool = False
+
+
+def describe(error: BaseException) -> SafeMessage:
+    """Turn any error into a short, specific, user-safe message."""
+    if isinstance(error, UserFacingError):
+        return SafeMessage(f"{error.message} {error.hint}".strip())
+    if isinstance(error, InvalidParameter):
+        return SafeMessage(f"PostDICOM would not accept the {error.name}: it is not in {error.kind} format.")
+    if isinstance(error, AuthenticationError):
+        return SafeMessage(
+            "PostDICOM refused this workspace's keys. An admin can check them with `/pacs connect`."
+        )
+    if isinstance(error, RequestTimeout):
+        return SafeMessage("PostDICOM did not answer in time.", retryable=True)
+    if isinstance(error, ConnectionLost):
+        return SafeMessage(
+            "The connection to PostDICOM dropped before it confirmed the change; it may or may not have happened.",
+            retryable=True,
+        )
+    if isinstance(error, TransportError):
+        return SafeMessage("PostDICOM cannot be reached right now.", retryable=True)
+    if isinstance(error, ApiError):
+        return SafeMessage(f"PostDICOM refused to {_verb(error.operation)}.")
+    if isinstance(error, ProtocolError | NotInitialized | PostDicomError):
+        return SafeMessage("PostDICOM answered in a way this app did not expect.", retryable=True)
+    return SafeMessage("Something went wrong on our side. It has been logged.")
+
+
+_VERBS = {
+    "GetPatientOrderList": "search those orders",
+    "GetPatientOrderListWithDateRange": "search those orders",
+    "GetPatientOrderListWithBirthdate": "search those orders",
+    "GetPatientOrderListInFolder": "list that folder's orders",
+    "CreateQuickShareLink": "create the share link",
+    "CreateQuickShareLinkWithExpireDate": "create the share link",
+    "SharePatientOrder": "share by e-mail",
+    "SharePatientOrderWithExpireDate": "share by e-mail",
+    "SetFlagToPatientOrder": "set that flag",
+    "DeleteOrder": "delete the order",
+    "GetViewUrl": "give a viewer link",
+}
+
+
+def _verb(operation: str) -> str:
+    return _VERBS.get(operation, "do that") + " (" + operation + ")"

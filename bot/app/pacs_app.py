@@ -1,0 +1,57 @@
+"""``PacsApp``: the Bolt app with our services and ``/pacs`` router, as commands modules see it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.app.request import PacsRequest
+from bot.app.router import CommandRouter, run_answering_errors
+from bot.app.services import Services
+
+ActionHandler = Callable[[PacsRequest, dict[str, Any]], Awaitable[None]]
+
+
+@dataclass
+class PacsApp:
+    """What ``register(app)`` receives: the Bolt app, the services and the subcommand router."""
+
+    bolt: AsyncApp
+    services: Services
+    router: CommandRouter
+
+    def request(
+        self,
+        context: AsyncBoltContext,
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond | None = None,
+    ) -> PacsRequest:
+        """Build a request from a Bolt listener's arguments."""
+        return PacsRequest.from_bolt(self.services, context, body, client, respond)
+
+    def action(self, action_id: str, handler: ActionHandler) -> None:
+        """Listen to a button or menu: ack at once, then run the handler with errors answered."""
+
+        async def listener(
+            ack: AsyncAck,
+            body: dict[str, Any],
+            context: AsyncBoltContext,
+            client: AsyncWebClient,
+            respond: AsyncRespond,
+        ) -> None:
+            await ack()
+            request = self.request(context, body, client, respond)
+            action = (body.get("actions") or [{}])[0]
+
+            async def run(pacs_request: PacsRequest) -> None:
+                await handler(pacs_request, action)
+
+            await run_answering_errors(request, run, name=action_id)
+
+        self.bolt.action(action_id)(listener)

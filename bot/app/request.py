@@ -1,0 +1,176 @@
+"""``PacsRequest``: one user's request, whatever Slack surface it came from, with what handlers need.
+
+Handlers get the workspace, the user, where to answer, and lazy access to PostDICOM. Nothing here
+talks to PostDICOM until a handler asks, which is always after ``ack()``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.app.errors import NotAllowed, NotConnected, UserFacingError
+from bot.app.postdicom_clients import PostDicomAccess
+from bot.app.services import Services
+from bot.postdicom import PostDicomClient
+from bot.store.audit import AuditOutcome
+from bot.store.connections import PostDicomConnection
+from bot.store.settings import WorkspaceSettings
+from bot.store.workspace import WorkspaceRef
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PostDicomHandle:
+    """A ready client with the user the app acts as and the workspace's default institution."""
+
+    client: PostDicomClient
+    user_uuid: str
+    institution_uuid: str | None
+    connection: PostDicomConnection
+
+
+def workspace_of(context: AsyncBoltContext) -> WorkspaceRef:
+    """Return the workspace a Bolt request belongs to."""
+    return WorkspaceRef(context.enterprise_id, context.team_id, bool(context.is_enterprise_install))
+
+
+@dataclass
+class PacsRequest:
+    """One request from Slack, and the ways to act on it."""
+
+    services: Services
+    workspace: WorkspaceRef
+    user_id: str
+    client: AsyncWebClient
+    channel_id: str | None = None
+    trigger_id: str | None = None
+    respond: AsyncRespond | None = None
+    text: str = ""
+    thread_ts: str | None = None
+
+    @classmethod
+    def from_bolt(
+        cls,
+        services: Services,
+        context: AsyncBoltContext,
+        body: Mapping[str, Any],
+        client: AsyncWebClient,
+        respond: AsyncRespond | None,
+    ) -> PacsRequest:
+        """Build a request from any Bolt listener's arguments."""
+        channel = body.get("channel_id") or (body.get("channel") or {}).get("id") or context.channel_id
+        user = body.get("user_id") or (body.get("user") or {}).get("id") or context.user_id or ""
+        return cls(
+            services=services,
+            workspace=workspace_of(context),
+            user_id=user,
+            client=client,
+            channel_id=channel,
+            trigger_id=body.get("trigger_id"),
+            respond=respond if body.get("response_url") or (respond and respond.response_url) else None,
+            text=str(body.get("text") or ""),
+        )
+
+    # --- PostDICOM ---------------------------------------------------------------------------
+
+    async def connection(self) -> PostDicomConnection:
+        """Return the workspace's PostDICOM connection, or raise NotConnected."""
+        connection = await self.services.store.connections.get(self.workspace)
+        if connection is None:
+            raise NotConnected()
+        return connection
+
+    async def postdicom(self) -> PostDicomHandle:
+        """Return the workspace's ready PostDICOM client and acting user (connects on first use)."""
+        connection = await self.connection()
+        if connection.acting_user_uuid is None:
+            raise UserFacingError(
+                "PostDICOM is connected but no acting user was chosen.",
+                hint="Ask a workspace admin to finish `/pacs connect`.",
+            )
+        access = PostDicomAccess(
+            api_key=connection.api_key,
+            account_key=connection.account_key,
+            router_url=connection.router_url,
+            revision=str(connection.version),
+        )
+        client = await self.services.postdicom.get(self.workspace.key, access)
+        return PostDicomHandle(
+            client, connection.acting_user_uuid, connection.default_institution_uuid, connection
+        )
+
+    async def settings(self) -> WorkspaceSettings:
+        """Return the workspace's settings."""
+        return await self.services.store.workspace_settings.get(self.workspace)
+
+    # --- permissions --------------------------------------------------------------------------
+
+    async def is_admin(self) -> bool:
+        """Tell whether the requesting user is a workspace admin or owner."""
+        return await self.services.admins.is_admin(self.client, self.workspace.key, self.user_id)
+
+    async def require_admin(self, what: str) -> None:
+        """Raise NotAllowed unless the requesting user is a workspace admin or owner."""
+        if not await self.is_admin():
+            raise NotAllowed(
+                f"Only workspace admins and owners can {what}.",
+                hint="Ask one of them to do it, or to change who may in `/pacs settings`.",
+            )
+
+    # --- answering ----------------------------------------------------------------------------
+
+    async def reply(
+        self,
+        text: str,
+        blocks: Sequence[Mapping[str, Any]] | None = None,
+        *,
+        in_channel: bool = False,
+        replace_original: bool = False,
+    ) -> None:
+        """Answer the user: ephemerally by default, to the channel when asked."""
+        block_list = [dict(block) for block in blocks] if blocks is not None else None
+        if self.respond is not None:
+            await self.respond(
+                text=text,
+                blocks=block_list,
+                response_type="in_channel" if in_channel else "ephemeral",
+                replace_original=replace_original,
+            )
+            return
+        if self.channel_id and in_channel:
+            await self.client.chat_postMessage(channel=self.channel_id, text=text, blocks=block_list)
+        elif self.channel_id:
+            await self.client.chat_postEphemeral(
+                channel=self.channel_id, user=self.user_id, text=text, blocks=block_list
+            )
+        else:
+            await self.client.chat_postMessage(channel=self.user_id, text=text, blocks=block_list)
+
+    async def audit(
+        self,
+        action: str,
+        outcome: AuditOutcome,
+        *,
+        order_uuids: Sequence[str] = (),
+        folder_uuids: Sequence[str] = (),
+        error_code: str | None = None,
+    ) -> None:
+        """Write an audit entry for this user's action (identifiers only, never patient data)."""
+        await self.services.store.audit.record(
+            self.workspace,
+            action=action,
+            outcome=outcome,
+            slack_user_id=self.user_id or None,
+            channel_id=self.channel_id,
+            order_uuids=[uuid.lower() for uuid in order_uuids],
+            folder_uuids=[uuid.lower() for uuid in folder_uuids],
+            error_code=error_code,
+        )

@@ -1,0 +1,146 @@
+"""The ``/pacs`` command: ack at once, pick the subcommand, run it, turn any failure into words.
+
+Commands modules add their subcommands here through ``register(app)``; a text whose first word is
+not a subcommand goes to the default one (search), so ``/pacs doe john`` just works.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.app.errors import describe
+from bot.app.request import PacsRequest
+from bot.app.services import Services
+from bot.ui.blocks import RETRY_ACTION, retry_message
+from commands.grammar import UsageError, split_command
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[PacsRequest], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Subcommand:
+    """One ``/pacs`` subcommand and how ``/pacs help`` describes it."""
+
+    name: str
+    handler: Handler
+    summary: str
+    usage: str
+    examples: tuple[str, ...]
+    aliases: tuple[str, ...] = ()
+    admin_only: bool = False
+
+
+@dataclass
+class CommandRouter:
+    """Subcommands by name, and the listener that dispatches ``/pacs`` to them."""
+
+    services: Services
+    default: str = "search"
+    command: str = "/pacs"
+    _subcommands: dict[str, Subcommand] = field(default_factory=dict)
+    _names: dict[str, str] = field(default_factory=dict)
+
+    def add(
+        self,
+        name: str,
+        handler: Handler,
+        *,
+        summary: str,
+        usage: str,
+        examples: tuple[str, ...],
+        aliases: tuple[str, ...] = (),
+        admin_only: bool = False,
+    ) -> None:
+        """Register a subcommand under its name and aliases."""
+        subcommand = Subcommand(name, handler, summary, usage, examples, aliases, admin_only)
+        for word in (name, *aliases):
+            if word in self._names:
+                raise ValueError(f"/pacs {word} is registered twice")
+            self._names[word] = name
+        self._subcommands[name] = subcommand
+
+    def subcommands(self) -> list[Subcommand]:
+        """Return the subcommands in the order they were registered."""
+        return list(self._subcommands.values())
+
+    def resolve(self, text: str) -> tuple[Subcommand | None, str]:
+        """Pick the subcommand for a command text, and the text left for it."""
+        line = split_command(text, self._names, self.default)
+        name = self._names.get(line.name, line.name)
+        return self._subcommands.get(name), line.rest
+
+    def register(self, bolt: AsyncApp) -> None:
+        """Attach the slash-command and Retry-button listeners to the Bolt app."""
+        bolt.command(self.command)(self._on_command)
+        bolt.action(RETRY_ACTION)(self._on_retry)
+
+    async def _on_command(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        await ack()
+        request = PacsRequest.from_bolt(self.services, context, body, client, respond)
+        await self.dispatch(request, request.text)
+
+    async def _on_retry(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        context: AsyncBoltContext,
+        client: AsyncWebClient,
+        respond: AsyncRespond,
+    ) -> None:
+        await ack()
+        request = PacsRequest.from_bolt(self.services, context, body, client, respond)
+        stash_id = str((body.get("actions") or [{}])[0].get("value") or "")
+        text = self.services.retry_stash.pop(stash_id, None)
+        if text is None:
+            await request.reply("That request is too old to retry. Please run the command again.")
+            return
+        await self.dispatch(request, text)
+
+    async def dispatch(self, request: PacsRequest, text: str) -> None:
+        """Run the subcommand the text names, answering the user whatever happens."""
+        subcommand, rest = self.resolve(text)
+        if subcommand is None:
+            subcommand, rest = self._subcommands.get("help"), ""
+            if subcommand is None:  # pragma: no cover - help is always registered
+                return
+        request.text = rest
+        await run_answering_errors(request, subcommand.handler, name=subcommand.name, retry_text=text)
+
+
+async def run_answering_errors(
+    request: PacsRequest, handler: Handler, *, name: str, retry_text: str | None = None
+) -> None:
+    """Run a handler; a failure becomes a short message to the user (with Retry where it may help)."""
+    try:
+        await handler(request)
+    except UsageError as error:
+        await request.reply(f":warning: {error.message}\nTry: `{error.example}`")
+    except Exception as error:
+        message = describe(error)
+        if type(error).__module__.startswith("bot.") and message.text:
+            logger.info("%s failed for team %s: %s", name, request.workspace.key, type(error).__name__)
+        else:
+            logger.exception("%s failed for team %s", name, request.workspace.key)
+        blocks = None
+        if message.retryable and retry_text is not None:
+            stash_id = str(uuid.uuid4())
+            request.services.retry_stash[stash_id] = retry_text
+            blocks = retry_message(f":x: {message.text}", stash_id)
+        await request.reply(f":x: {message.text}", blocks)

@@ -1,0 +1,117 @@
+"""Run the app: HTTP (events, OAuth, health) on aiohttp, plus Socket Mode when an app token is set."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+from bot.app.factory import build_app
+from bot.app.pacs_app import PacsApp
+from bot.app.preconnect import preconnect_single_workspace
+from bot.app.services import Services
+from bot.settings import RunMode, Settings
+from bot.store import Cipher
+
+logger = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+INSTALL_PATH = "/slack/install"
+OAUTH_REDIRECT_PATH = "/slack/oauth_redirect"
+
+
+@dataclass
+class RunningApp:
+    """A started app: where it listens and what it holds."""
+
+    app: PacsApp
+    services: Services
+    base_url: str
+    socket_mode: AsyncSocketModeHandler | None
+
+    @property
+    def events_url(self) -> str:
+        """Return the URL Slack posts events, commands and interactions to."""
+        return self.base_url + EVENTS_PATH
+
+
+def web_app(app: PacsApp, settings: Settings) -> web.Application:
+    """Build the aiohttp application: Slack endpoints (HTTP mode) and health probes (always)."""
+    application = web.Application()
+
+    async def slack_endpoint(request: web.Request) -> web.Response:
+        bolt_request = await to_bolt_request(request)
+        bolt_response = await app.bolt.async_dispatch(bolt_request)
+        return await to_aiohttp_response(bolt_response)
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def readyz(_: web.Request) -> web.Response:
+        database_ok = await app.services.store.database.ping()
+        status = 200 if database_ok else 503
+        return web.json_response(
+            {"status": "ok" if database_ok else "unavailable", "database": database_ok}, status=status
+        )
+
+    if settings.mode is not RunMode.SOCKET:
+        application.router.add_post(EVENTS_PATH, slack_endpoint)
+        if app.bolt.oauth_flow is not None:
+            application.router.add_get(INSTALL_PATH, slack_endpoint)
+            application.router.add_get(OAUTH_REDIRECT_PATH, slack_endpoint)
+    application.router.add_get("/healthz", healthz)
+    application.router.add_get("/readyz", readyz)
+    return application
+
+
+@contextlib.asynccontextmanager
+async def running(
+    settings: Settings, *, host: str | None = None, port: int | None = None
+) -> AsyncIterator[RunningApp]:
+    """Start the app with its HTTP server (and Socket Mode connection), and stop it cleanly."""
+    settings.require_complete()
+    keys = settings.encryption_keys()
+    cipher = Cipher(keys)
+    services = await Services.create(settings, cipher=cipher)
+    runner: web.AppRunner | None = None
+    handler: AsyncSocketModeHandler | None = None
+    try:
+        app = build_app(settings, services)
+        runner = web.AppRunner(web_app(app, settings), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, host or settings.host, settings.port if port is None else port)
+        await site.start()
+        bound_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        base_url = f"http://{host or '127.0.0.1'}:{bound_port}"
+        if settings.mode is RunMode.SOCKET:
+            assert settings.slack_app_token is not None  # noqa: S101 - SOCKET mode means the token is set
+            handler = AsyncSocketModeHandler(app.bolt, settings.slack_app_token.get_secret_value())
+            await handler.connect_async()  # type: ignore[no-untyped-call]
+        if settings.postdicom_api_key is not None and settings.slack_bot_token is not None:
+            await preconnect_single_workspace(app, settings)
+        logger.info("pacsbot is running in %s mode on port %d", settings.mode.value, bound_port)
+        yield RunningApp(app, services, base_url, handler)
+    finally:
+        if handler is not None:
+            await handler.close_async()  # type: ignore[no-untyped-call]
+        if runner is not None:
+            await runner.cleanup()
+        await services.close()
+
+
+async def serve_forever(settings: Settings) -> None:
+    """Run until SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signal_number, stop.set)
+    async with running(settings):
+        await stop.wait()
+    logger.info("pacsbot stopped")

@@ -1,0 +1,62 @@
+"""The long-lived things every handler uses, built once at start-up and closed at shutdown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Self
+
+import aiohttp
+from cachetools import TTLCache
+
+from bot.app.admins import AdminDirectory
+from bot.app.postdicom_clients import PostDicomClients
+from bot.settings import Settings
+from bot.store import Cipher, Database, Store, WorkspaceRef
+
+RETRY_STASH_SECONDS = 15 * 60
+
+
+@dataclass
+class Services:
+    """The store, the PostDICOM client registry, caches and the shared HTTP session."""
+
+    settings: Settings
+    store: Store
+    http: aiohttp.ClientSession
+    postdicom: PostDicomClients
+    admins: AdminDirectory
+    # Text of commands that failed for a passing reason, keyed by the id a Retry button carries,
+    # so that buttons never carry what the user typed (it may name a patient).
+    retry_stash: TTLCache[str, str] = field(
+        default_factory=lambda: TTLCache(maxsize=10_000, ttl=RETRY_STASH_SECONDS)
+    )
+
+    @classmethod
+    async def create(cls, settings: Settings, *, cipher: Cipher, upgrade_database: bool = True) -> Self:
+        """Open the database (migrating it), the HTTP session and the repositories."""
+        database = Database(settings.database_url)
+        if upgrade_database:
+            await database.upgrade()
+        http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_connect=10))
+        return cls(
+            settings=settings,
+            store=Store(database, cipher, slack_client_id=settings.slack_client_id),
+            http=http,
+            postdicom=PostDicomClients(
+                http,
+                timeout=settings.postdicom_timeout_seconds,
+                upload_sockets=settings.postdicom_upload_sockets,
+            ),
+            admins=AdminDirectory(),
+        )
+
+    async def forget_workspace(self, workspace: WorkspaceRef) -> None:
+        """Close the workspace's PostDICOM client and delete its install, keys and settings."""
+        await self.postdicom.drop(workspace.key)
+        await self.store.delete_workspace(workspace)
+
+    async def close(self) -> None:
+        """Close PostDICOM sockets, the HTTP session and the database, in that order."""
+        await self.postdicom.close_all()
+        await self.http.close()
+        await self.store.database.dispose()

@@ -1,0 +1,30 @@
+"""Fixtures for scenario tests: every scenario runs over HTTP and Socket Mode, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.app.harness import Scenario, scenario
+from tests.postdicom.standin import GoldenStandIn
+
+COMBINATIONS = [("http", "sqlite"), ("socket", "sqlite"), ("http", "postgresql"), ("socket", "postgresql")]
+
+
+@pytest.fixture
+async def standin() -> AsyncIterator[GoldenStandIn]:
+    async with GoldenStandIn() as server:
+        yield server
+
+
+@pytest.fixture(params=COMBINATIONS, ids=["-".join(pair) for pair in COMBINATIONS])
+async def world(
+    request: pytest.FixtureRequest, tmp_path: Path, standin: GoldenStandIn
+) -> AsyncIterator[Scenario]:
+    transport, backend = request.param
+    async with scenario(
+        tmp_path, transport=transport, backend=backend, postdicom_router_url=standin.router_url
+    ) as running:
+        yield running
