@@ -293,6 +293,7 @@ def _header(message_type: int, message_id: int, management_type: int) -> bytes:
         (_header(17, 47, 1) + struct.pack("<i", 2) + b"[]", 47),
         (_header(17, 48, 1) + struct.pack("<i", 2) + b"\xff\xfe", 48),
         (_header(3, 49, 4) + struct.pack("<i", 4) + b"null", 49),
+        (_header(17, 50, 1) + struct.pack("<i", 200_000) + b"[" * 200_000 + b"\x00", 50),
     ],
 )
 async def test_malformed_frames_get_an_error_reply_and_the_socket_stays_up(

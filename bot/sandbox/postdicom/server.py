@@ -514,6 +514,9 @@ class PostDicomEmulator:
         except ProtocolError as error:
             self.stats.malformed_frames += 1
             return _error(kind, management_type, f"Malformed frame: {error}.")
+        except RecursionError:
+            self.stats.malformed_frames += 1
+            return _error(kind, management_type, "Malformed frame: request JSON nests too deeply.")
         account = connection.account
         if account is not None and self.faults.should_fail(account.key, kind, management_type):
             return _error(kind, management_type, self.faults.plan(account.key).error_message, params)
