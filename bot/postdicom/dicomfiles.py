@@ -830,17 +830,37 @@ def _encode_replacement(member: DicomTag, text: str, vr: str, encodings: Sequenc
     uses_charset = vr in _CHARSET_VRS
     check_codecs = _representability_codecs(encodings) if uses_charset else ["ascii"]
     encoded_values = []
-    for single in values:
+    for index, single in enumerate(values):
         single = "".join(_representable(char, check_codecs) for char in single)
         if vr == "PN":
             encoded_values.append(_encode_person_name(single, encodings))
-        else:
-            limit = _MAX_CHARS[vr]
-            truncated = single if limit is None else single[:limit]
-            encoded_values.append(
-                encode_string(truncated, encodings) if uses_charset else truncated.encode("ascii")
+            continue
+        limit = _MAX_CHARS[vr]
+        truncated = single if limit is None else single[:limit]
+        if not uses_charset:
+            encoded = truncated.encode("ascii")
+        elif limit is not None and index == len(values) - 1:
+            encoded = _fit_last_value(
+                truncated, limit, encodings, sum(len(value) + 1 for value in encoded_values)
             )
+        else:
+            encoded = encode_string(truncated, encodings)
+        encoded_values.append(encoded)
     return _pad(b"\\".join(encoded_values))
+
+
+def _fit_last_value(text: str, limit: int, encodings: Sequence[str], preceding_bytes: int) -> bytes:
+    """Encode the last value, shortened until it fits ``limit`` characters as a reader decodes it.
+
+    Readers count the pad space too, and after an ISO 2022 escape it decodes as one more
+    character, so a value exactly at the limit can read back one character over.
+    """
+    while True:
+        encoded = encode_string(text, encodings)
+        padding = b" " if (preceding_bytes + len(encoded)) % 2 else b""
+        if not text or len(decode_bytes(encoded + padding, list(encodings), set())) <= limit:
+            return encoded
+        text = text[:-1]
 
 
 def _validated_date(member: DicomTag, text: str) -> str:
