@@ -591,3 +591,19 @@ async def test_upload_frames_before_a_session_are_refused(
     assert reply["ResponseMessage"]["FileIfExist"] is False
     assert reply["StudyInstanceUid"] == "1.2"
     assert "CreateApiSession" in json.dumps(reply)
+
+
+async def test_a_new_upload_abandons_the_unfinished_files_of_the_last(
+    emulator: PostDicomEmulator, raw: RawSession
+) -> None:
+    await initialize(raw)
+    stale = (await raw.main.request(part_frame(raw, raw.session_uuid, 0, 1, 2, b"stale"))).json()
+    assert stale["ResponseCode"] == 1
+    assert emulator.uploads.pending_parts() == 1
+    await initialize(raw)
+    assert emulator.uploads.pending_parts() == 0
+    golden = (GOLDEN_FILES / "golden_big.dcm").read_bytes()
+    pieces = parts(golden)
+    for index in range(len(pieces)):
+        await raw.main.request(part_frame(raw, raw.session_uuid, 0, index, len(pieces), pieces[index]))
+    assert next(iter(order_of(emulator, "1.2.826.0.1.3680043.8.498.2001").instances.values())).data == golden

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.postdicom.frames import GeneralManagementType as Op
-from bot.postdicom.jsvalues import js_string, js_truthy
+from bot.postdicom.jsvalues import js_string, js_truthy, to_json
 from bot.postdicom.validation import is_calendar_date, is_guid
 from bot.sandbox.postdicom.state import (
     NO_GROUP,
@@ -38,6 +38,30 @@ from bot.sandbox.postdicom.state import (
 
 Reply = dict[str, Any]
 Params = Mapping[str, Any]
+
+
+class Encoded:
+    """JSON text made earlier (a cached order summary), spliced into a reply as it is."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: bytes) -> None:
+        self.text = text
+
+
+def encode_reply(value: object) -> bytes:
+    """Serialize a reply as ``JSON.stringify`` would, splicing :class:`Encoded` parts in unchanged."""
+    if isinstance(value, Encoded):
+        return value.text
+    if isinstance(value, dict):
+        members = [
+            to_json(str(key)) + b":" + encode_reply(item) for key, item in value.items() if item is not None
+        ]
+        return b"{" + b",".join(members) + b"}"
+    if isinstance(value, list | tuple):
+        return b"[" + b",".join(encode_reply(item) for item in value) + b"]"
+    return to_json(value)
+
 
 _DATETIME = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}):(\d{2}))?\s*")
 _SEXES = frozenset({"", "M", "F", "O"})
@@ -196,29 +220,11 @@ def search_patient_order(context: RequestContext, params: Params) -> Reply:
             modalities=_modalities(params),
             start_date=_date(params, "StartDate"),
             end_date=_date(params, "EndDate"),
+            start_birthdate=_date(params, "StartBirthdate"),
+            end_birthdate=_date(params, "EndBirthdate"),
         )
-        start_birthdate = _date(params, "StartBirthdate")
-        end_birthdate = _date(params, "EndBirthdate")
-        if start_birthdate or end_birthdate:
-            return _birthdate_search(context, query, start_birthdate, end_birthdate)
     orders = account.search(query, context.search_limit)
-    return {"Success": True, "SearchResultList": [account.summary(order) for order in orders]}
-
-
-def _birthdate_search(context: RequestContext, query: OrderQuery, start: str, end: str) -> Reply:
-    # Birthdates are not indexed: the other fields narrow first, then the range filters.
-    account = context.account
-    matches = []
-    for order in account.search(query, len(account.orders)):
-        if (
-            order.birthdate
-            and (not start or order.birthdate >= start)
-            and (not end or order.birthdate <= end)
-        ):
-            matches.append(account.summary(order))
-            if len(matches) >= context.search_limit:
-                break
-    return {"Success": True, "SearchResultList": matches}
+    return {"Success": True, "SearchResultList": [Encoded(account.summary_json(order)) for order in orders]}
 
 
 # --- folders -------------------------------------------------------------------------------------

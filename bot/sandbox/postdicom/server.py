@@ -42,7 +42,7 @@ from bot.postdicom.frames import (
 )
 from bot.postdicom.jsvalues import to_json
 from bot.sandbox.postdicom.faults import FaultConfigError, FaultPlan, FaultRegistry
-from bot.sandbox.postdicom.handlers import RequestContext, handle_general
+from bot.sandbox.postdicom.handlers import RequestContext, encode_reply, handle_general
 from bot.sandbox.postdicom.pages import LinkPages
 from bot.sandbox.postdicom.seed import DEMO_ACCOUNT_KEY, DEMO_API_KEY, build_state
 from bot.sandbox.postdicom.state import Account, ApiSession, EmulatorState, Refusal
@@ -442,7 +442,7 @@ class PostDicomEmulator:
             next(connection.message_ids) & 0xFFFFFFFF,
             requested_id,
             management_type,
-            to_json(result),
+            encode_reply(result),
             is_success=succeeded,
             message="" if succeeded or not isinstance(error_text, str) else error_text,
         )
@@ -533,7 +533,8 @@ class PostDicomEmulator:
                     "ResponseCode": 1,
                     "ResponseMessage": handle_general(context, management_type, params),
                 }
-            upload = UploadContext(self.state, self.uploads, account)
+            session_uuid = connection.session.uuid if connection.session else None
+            upload = UploadContext(self.state, self.uploads, account, session_uuid)
             return await handle_upload(upload, management_type, params, frame.file_bytes)
         except Refusal as refusal_error:
             if kind == MessageType.FILE_UPLOAD_REQUEST:

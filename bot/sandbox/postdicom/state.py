@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from bot.postdicom.jsvalues import to_json
 from bot.postdicom.validation import EMPTY_GUID
 
 ROOT_FOLDER = EMPTY_GUID
@@ -180,10 +181,12 @@ class Order:
     details: dict[str, str] = field(default_factory=dict)
     deleted: bool = False
     summary_cache: dict[str, Any] | None = field(default=None, repr=False)
+    encoded_cache: bytes | None = field(default=None, repr=False)
 
     def touch(self) -> None:
         """Forget the cached summary after a change."""
         self.summary_cache = None
+        self.encoded_cache = None
 
     @property
     def performed_date(self) -> str:
@@ -334,7 +337,9 @@ class _Keys:
     accession: str
     performed: str
     name: str
+    name_words: frozenset[str]
     other_id: str
+    birthdate: str
 
 
 class OrderIndex:
@@ -346,6 +351,9 @@ class OrderIndex:
         self.by_modality: dict[str, set[str]] = {}
         self.by_patient_id: dict[str, set[str]] = {}
         self.by_accession: dict[str, set[str]] = {}
+        self.by_name_word: dict[str, set[str]] = {}
+        # The distinct name words, sorted, so that a prefix finds its words by bisection.
+        self.name_words: list[str] = []
         self.by_study: dict[str, str] = {}
         # (PerformedDatetime, uuid), ascending: searches walk it backwards, newest first.
         self.by_performed: list[tuple[str, str]] = []
@@ -353,22 +361,36 @@ class OrderIndex:
     def __len__(self) -> int:
         return len(self.keys)
 
+    def _indexes(self, keys: _Keys) -> Iterator[tuple[dict[str, set[str]], str]]:
+        yield self.by_institution, keys.institution
+        yield self.by_modality, keys.modality
+        yield self.by_patient_id, keys.patient_id
+        yield self.by_accession, keys.accession
+        for word in keys.name_words:
+            yield self.by_name_word, word
+
     def add(self, order: Order) -> None:
         """Index a live order."""
+        name = normalize_name(order.patient_name)
         keys = _Keys(
             order.institution_uuid,
             order.modality.upper(),
             order.patient_id.casefold(),
             order.accession_number.casefold(),
             order.performed,
-            normalize_name(order.patient_name),
+            name,
+            frozenset(name.split()),
             order.other_patient_id.casefold(),
+            order.birthdate,
         )
         self.keys[order.uuid] = keys
-        self.by_institution.setdefault(keys.institution, set()).add(order.uuid)
-        self.by_modality.setdefault(keys.modality, set()).add(order.uuid)
-        self.by_patient_id.setdefault(keys.patient_id, set()).add(order.uuid)
-        self.by_accession.setdefault(keys.accession, set()).add(order.uuid)
+        for index, key in self._indexes(keys):
+            members = index.get(key)
+            if members is None:
+                members = index[key] = set()
+                if index is self.by_name_word:
+                    bisect.insort(self.name_words, key)
+            members.add(order.uuid)
         if order.study_instance_uid:
             self.by_study[order.study_instance_uid] = order.uuid
         bisect.insort(self.by_performed, (keys.performed, order.uuid))
@@ -378,30 +400,37 @@ class OrderIndex:
         keys = self.keys.pop(order.uuid, None)
         if keys is None:
             return
-        for index, key in (
-            (self.by_institution, keys.institution),
-            (self.by_modality, keys.modality),
-            (self.by_patient_id, keys.patient_id),
-            (self.by_accession, keys.accession),
-        ):
+        for index, key in self._indexes(keys):
             members = index.get(key)
             if members is not None:
                 members.discard(order.uuid)
                 if not members:
                     del index[key]
+                    if index is self.by_name_word:
+                        self.name_words.remove(key)
         if self.by_study.get(order.study_instance_uid) == order.uuid:
             del self.by_study[order.study_instance_uid]
         position = bisect.bisect_left(self.by_performed, (keys.performed, order.uuid))
         if position < len(self.by_performed) and self.by_performed[position] == (keys.performed, order.uuid):
             del self.by_performed[position]
 
+    def _with_name_prefix(self, prefix: str) -> set[str]:
+        members: set[str] = set()
+        position = bisect.bisect_left(self.name_words, prefix)
+        while position < len(self.name_words) and self.name_words[position].startswith(prefix):
+            members |= self.by_name_word[self.name_words[position]]
+            position += 1
+        return members
+
     def search(self, query: OrderQuery, limit: int) -> list[str]:
         """Return the uuids of matching orders, newest first, at most ``limit`` of them."""
-        narrowing: list[set[str]] = [
-            _union(self.by_institution, query.institution_uuids),
-        ]
+        narrowing: list[set[str]] = [_union(self.by_institution, query.institution_uuids)]
         if query.modalities:
             narrowing.append(_union(self.by_modality, query.modalities))
+        name = NameMatch(query.patient_name) if query.patient_name.strip() else None
+        if name is not None and name.pattern is None:
+            narrowing.extend(self._with_name_prefix(word) for word in name.words)
+            name = None
         patient_id = TextMatch(query.patient_id) if query.patient_id else None
         if patient_id is not None and patient_id.pattern is None:
             narrowing.append(self.by_patient_id.get(patient_id.text, set()))
@@ -416,16 +445,15 @@ class OrderIndex:
             candidates &= members
             if not candidates:
                 return []
-        name = NameMatch(query.patient_name) if query.patient_name.strip() else None
         other_id = TextMatch(query.other_patient_id) if query.other_patient_id else None
-        start, end = query.start_date, query.end_date
+        performed_in = _Range(query.start_date, query.end_date)
+        born_in = _Range(query.start_birthdate, query.end_birthdate)
 
         def wanted(order_uuid: str) -> bool:
             keys = self.keys[order_uuid]
-            performed_date = keys.performed[:10]
             return (
-                (not start or performed_date >= start)
-                and (not end or performed_date <= end)
+                performed_in.holds(keys.performed[:10])
+                and born_in.holds(keys.birthdate)
                 and (name is None or name.matches(keys.name))
                 and (patient_id is None or patient_id.matches(keys.patient_id))
                 and (accession is None or accession.matches(keys.accession))
@@ -445,6 +473,20 @@ class OrderIndex:
                 if len(found) >= limit:
                     break
         return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Range:
+    """An inclusive range of ``YYYY-MM-DD`` dates; either end may be open, both open means any."""
+
+    start: str
+    end: str
+
+    def holds(self, day: str) -> bool:
+        if not self.start and not self.end:
+            return True
+        # A missing date is outside every range that was asked for.
+        return bool(day) and (not self.start or day >= self.start) and (not self.end or day <= self.end)
 
 
 def _union(index: dict[str, set[str]], keys: Iterable[str]) -> set[str]:
@@ -612,6 +654,12 @@ class Account:
                 "InstitutionName": institution.name if institution else "",
             }
         return order.summary_cache
+
+    def summary_json(self, order: Order) -> bytes:
+        """Return the summary as JSON text; cached, because searches send hundreds at a time."""
+        if order.encoded_cache is None:
+            order.encoded_cache = to_json(self.summary(order))
+        return order.encoded_cache
 
     def properties(self, order: Order) -> dict[str, Any]:
         """Return the order with its details, series and documents, as GetPatientOrderProperties does."""

@@ -102,6 +102,11 @@ class UploadRegistry:
         self.finished_documents.clear()
         self.counters = UploadCounters()
 
+    def abandon(self, account_key: str, session_uuid: str) -> None:
+        """Forget the unfinished files of one session."""
+        for key in [key for key in self.pending if key[0] == account_key and key[1] == session_uuid]:
+            del self.pending[key]
+
     def pending_parts(self) -> int:
         """Count the parts held for files not yet complete."""
         return sum(len(item.parts) for item in self.pending.values())
@@ -123,11 +128,12 @@ class UploadRegistry:
 
 @dataclass(slots=True)
 class UploadContext:
-    """What an upload frame is handled with."""
+    """What an upload frame is handled with, including the API session of the socket it came on."""
 
     state: EmulatorState
     registry: UploadRegistry
     account: Account
+    api_session_uuid: str | None = None
 
 
 # --- filing --------------------------------------------------------------------------------------
@@ -257,6 +263,12 @@ def initialize(context: UploadContext, params: Params) -> dict[str, Any]:
     total_kib = float(total) if isinstance(total, int | float) and not isinstance(total, bool) else 0.0
     session = UploadSession(new_uuid(), account.key, user.uuid, institution.uuid, total_kib, time.monotonic())
     context.registry.sessions[session.uuid] = session
+    if context.api_session_uuid is not None:
+        # Plain DICOM parts are keyed by the API session, so a new upload would otherwise finish
+        # an abandoned one's files with stale parts. The library runs one upload at a time per
+        # API session (its upload state is per instance) and never resumes, so a new Initialize
+        # abandons what the previous upload left unfinished.
+        context.registry.abandon(account.key, context.api_session_uuid)
     return {
         "ResponseCode": 1,
         "SessionUniqueUuid": session.uuid,
@@ -378,10 +390,7 @@ def process_document(context: UploadContext, params: Params, binary: bytes) -> d
 
 def cancel(context: UploadContext, params: Params) -> dict[str, Any]:
     """Drop the partial files of an upload session."""
-    session_uuid = _session(context, params)
-    registry = context.registry
-    for key in [key for key in registry.pending if key[0] == context.account.key and key[1] == session_uuid]:
-        del registry.pending[key]
+    context.registry.abandon(context.account.key, _session(context, params))
     return {"ResponseCode": 1, "ResponseMessage": {"Success": True, "Message": "Upload cancelled."}}
 
 
