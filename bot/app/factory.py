@@ -19,6 +19,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 import commands.connect
 import commands.help
 import commands.lifecycle
+import commands.order_actions
+import commands.search
 from bot.app.pacs_app import PacsApp
 from bot.app.router import CommandRouter
 from bot.app.services import Services
@@ -38,9 +40,11 @@ BOT_SCOPES = (
 )
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (
+    commands.search,
     commands.help,
     commands.connect,
     commands.lifecycle,
+    commands.order_actions,
 )
 
 

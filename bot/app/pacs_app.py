@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
@@ -24,6 +24,8 @@ class PacsApp:
     bolt: AsyncApp
     services: Services
     router: CommandRouter
+    # Registries that command modules share with each other (e.g. the order verbs).
+    extensions: dict[str, Any] = field(default_factory=dict)
 
     def request(
         self,

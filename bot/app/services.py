@@ -9,6 +9,7 @@ import aiohttp
 from cachetools import TTLCache
 
 from bot.app.admins import AdminDirectory
+from bot.app.dictionaries import Dictionaries
 from bot.app.postdicom_clients import PostDicomClients
 from bot.settings import Settings
 from bot.store import Cipher, Database, Store, WorkspaceRef
@@ -25,6 +26,7 @@ class Services:
     http: aiohttp.ClientSession
     postdicom: PostDicomClients
     admins: AdminDirectory
+    dictionaries: Dictionaries
     # Text of commands that failed for a passing reason, keyed by the id a Retry button carries,
     # so that buttons never carry what the user typed (it may name a patient).
     retry_stash: TTLCache[str, str] = field(
@@ -48,11 +50,13 @@ class Services:
                 upload_sockets=settings.postdicom_upload_sockets,
             ),
             admins=AdminDirectory(),
+            dictionaries=Dictionaries(default_ttl_seconds=settings.cache_ttl_seconds),
         )
 
     async def forget_workspace(self, workspace: WorkspaceRef) -> None:
         """Close the workspace's PostDICOM client and delete its install, keys and settings."""
         await self.postdicom.drop(workspace.key)
+        self.dictionaries.invalidate(workspace.key)
         await self.store.delete_workspace(workspace)
 
     async def close(self) -> None:

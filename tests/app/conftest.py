@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.sandbox.postdicom import DEMO_ACCOUNT_KEY, DEMO_API_KEY, PostDicomEmulator
 from tests.app.harness import Scenario, scenario
 from tests.postdicom.standin import GoldenStandIn
 
@@ -26,5 +27,32 @@ async def world(
     transport, backend = request.param
     async with scenario(
         tmp_path, transport=transport, backend=backend, postdicom_router_url=standin.router_url
+    ) as running:
+        yield running
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[PostDicomEmulator]:
+    async with PostDicomEmulator(seed="demo") as server:
+        yield server
+
+
+PRECONNECT = {"PACSBOT_POSTDICOM_API_KEY": DEMO_API_KEY, "PACSBOT_POSTDICOM_ACCOUNT_KEY": DEMO_ACCOUNT_KEY}
+
+
+@pytest.fixture(
+    params=[("http", "sqlite"), ("socket", "postgresql")], ids=["http-sqlite", "socket-postgresql"]
+)
+async def pacs(
+    request: pytest.FixtureRequest, tmp_path: Path, emulator: PostDicomEmulator
+) -> AsyncIterator[Scenario]:
+    """A workspace connected (from the environment) to the demo PostDICOM emulator."""
+    transport, backend = request.param
+    async with scenario(
+        tmp_path,
+        transport=transport,
+        backend=backend,
+        postdicom_router_url=emulator.router_url,
+        extra_settings=PRECONNECT,
     ) as running:
         yield running

@@ -1,0 +1,71 @@
+"""``/pacs search <query>`` (and bare ``/pacs <query>``): find orders, one page at a time.
+
+Results are ephemeral. The paging buttons carry the query encrypted with the app's key, so they
+show no patient data to Slack and work on any replica.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.app.pacs_app import PacsApp
+from bot.app.request import PacsRequest
+from bot.store import DecryptionError
+from bot.ui.orders import PAGE_ACTION, results_blocks
+from commands.grammar import QUERY_EXAMPLE, UsageError, parse_query
+from commands.lookup import Lookup
+
+MAX_TOKEN_LENGTH = 1900
+
+
+def register(app: PacsApp) -> None:
+    """Add ``/pacs search`` and its paging buttons."""
+    cipher = app.services.store.cipher
+
+    async def show(request: PacsRequest, text: str, page: int, *, replace: bool) -> None:
+        query = parse_query(text, datetime.now(UTC).date())
+        if query.is_empty():
+            raise UsageError("tell me what to look for: a name, an ID or a filter", QUERY_EXAMPLE)
+        lookup = await Lookup.start(request)
+        orders = await lookup.search(query)
+        token = cipher.encrypt_text(text)
+        blocks = results_blocks(
+            orders,
+            await lookup.phi(),
+            await lookup.names(),
+            page=page,
+            page_token=token if len(token) <= MAX_TOKEN_LENGTH else None,
+        )
+        summary = f"{len(orders)} order{'s' if len(orders) != 1 else ''} found"
+        await request.reply(summary, blocks, replace_original=replace)
+
+    async def search(request: PacsRequest) -> None:
+        await show(request, request.text, 1, replace=False)
+
+    async def turn_page(request: PacsRequest, action: dict[str, Any]) -> None:
+        page_text, _, token = str(action.get("value") or "").partition(":")
+        try:
+            text = cipher.decrypt_text(token)
+            page = int(page_text)
+        except (DecryptionError, ValueError):
+            await request.reply(
+                "That page is from an older search I cannot read any more. Please search again."
+            )
+            return
+        await show(request, text, page, replace=True)
+
+    app.router.add(
+        "search",
+        search,
+        summary="Find orders: free words are the patient's name; filters narrow it down",
+        usage="search <name> [id:…] [acc:…] [mod:CT,MR] [from:7d] [to:today] [born:1950-01-01..1960-12-31] [folder:…] [inst:…]",
+        examples=(
+            "/pacs doe john",
+            "/pacs search mod:CT from:7d",
+            "/pacs search id:PID-1",
+            "/pacs search folder:Cases/2026",
+        ),
+        aliases=("find", "s"),
+    )
+    app.action(PAGE_ACTION, turn_page)

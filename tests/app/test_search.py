@@ -1,0 +1,113 @@
+"""Search scenarios: signed commands → app → emulator → Slack stub."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from bot.sandbox.postdicom import PostDicomEmulator
+from bot.store import PhiDisplay, WorkspaceSettings
+from bot.ui.orders import PAGE_ACTION, SHARE_ACTION
+from tests.app.harness import Scenario, eventually, scenario
+
+
+async def set_phi(world: Scenario, phi: PhiDisplay) -> None:
+    await world.app.services.store.workspace_settings.save(
+        world.workspace, WorkspaceSettings(phi_display=phi)
+    )
+
+
+async def test_search_by_name_shows_the_order_with_its_buttons(pacs: Scenario) -> None:
+    await set_phi(pacs, PhiDisplay.FULL)
+    await pacs.command(pacs.demo.member, "search compressedsamples ct1")
+    message = await pacs.ephemeral(pacs.demo.member, "Search results")
+    rendered = json.dumps(message.blocks)
+    assert "CompressedSamples, CT1" in rendered
+    assert "1CT1" in rendered
+    assert SHARE_ACTION in rendered
+    assert "1 order found" in message.text
+
+
+async def test_bare_text_is_a_search_and_initials_hide_the_name(pacs: Scenario) -> None:
+    await pacs.command(pacs.demo.member, "compressedsamples ct1")
+    message = await pacs.ephemeral(pacs.demo.member, "Search results")
+    rendered = json.dumps(message.blocks)
+    assert "CompressedSamples" not in rendered
+    assert "C. C." in rendered
+    assert "1CT1" not in rendered
+
+
+async def test_hidden_phi_shows_no_name_and_no_id(pacs: Scenario) -> None:
+    await set_phi(pacs, PhiDisplay.HIDDEN)
+    await pacs.command(pacs.demo.member, "search id:1CT1")
+    rendered = json.dumps((await pacs.ephemeral(pacs.demo.member, "Search results")).blocks)
+    assert "name hidden" in rendered
+    assert "1CT1" not in rendered
+    assert "C. C." not in rendered
+
+
+async def test_results_page_forward_in_place(pacs: Scenario) -> None:
+    await pacs.command(pacs.demo.member, "search mod:CT")
+    first = await pacs.ephemeral(pacs.demo.member, "Search results")
+    assert "Orders 1 to 10 of" in json.dumps(first.blocks)
+    await pacs.click(pacs.demo.member, PAGE_ACTION, message=first)
+    await eventually(lambda: "Orders 11 to 20 of" in json.dumps(first.blocks), what="page 2 in place")
+    assert first.text.endswith("orders found")
+
+
+async def test_filters_narrow_results_as_the_words_say(pacs: Scenario) -> None:
+    await pacs.command(pacs.demo.member, "search mod:MR from:2024-01-01 to:2024-06-30")
+    message = await pacs.ephemeral(pacs.demo.member, "Search results")
+    studies = [
+        block["text"]["text"].splitlines()[1] for block in message.blocks if block["type"] == "section"
+    ]
+    assert studies
+    for study in studies:
+        modality, day = study.split(" · ")[:2]
+        assert modality == "MR"
+        assert "2024-01-01" <= day[:10] <= "2024-06-30"
+
+
+async def test_a_query_that_cannot_be_read_gets_a_corrected_example(pacs: Scenario) -> None:
+    await pacs.command(pacs.demo.member, "search from:someday")
+    message = await pacs.ephemeral(pacs.demo.member, "is not a study date I can read")
+    assert "Try:" in message.text
+
+
+async def test_an_empty_search_explains_itself(pacs: Scenario) -> None:
+    await pacs.command(pacs.demo.member, "search")
+    await pacs.ephemeral(pacs.demo.member, "tell me what to look for")
+
+
+async def test_an_unconnected_workspace_is_told_to_ask_an_admin(world: Scenario) -> None:
+    await world.command(world.demo.member, "search doe")
+    message = await world.ephemeral(world.demo.member, "not connected to PostDICOM")
+    assert "/pacs connect" in message.text
+
+
+async def test_the_command_is_acked_before_postdicom_answers(
+    tmp_path: Path, emulator: PostDicomEmulator
+) -> None:
+    async with scenario(
+        tmp_path,
+        postdicom_router_url=emulator.router_url,
+        extra_settings={
+            "PACSBOT_POSTDICOM_API_KEY": emulator.api_key,
+            "PACSBOT_POSTDICOM_ACCOUNT_KEY": emulator.account_key,
+            "PACSBOT_POSTDICOM_TIMEOUT": "10",
+        },
+    ) as world:
+        emulator.faults.set(emulator.account_key, latency=5.0)
+        payload = world.slack.payloads.slash_command(
+            user=world.demo.member, channel=world.demo.general, text="search mod:CT"
+        )
+        started = time.monotonic()
+        answer = await world.send(payload)
+        acked_after = time.monotonic() - started
+        assert getattr(answer, "status", None) == 200
+        # The ack came back while PostDICOM was still sitting on the search.
+        assert acked_after < 5.0
+        assert not world.slack.state.ephemeral_for(world.demo.member)
+        # Connecting, the dictionaries and the search each wait 5 s at the emulator.
+        await world.ephemeral(world.demo.member, "Search results", within=40)
