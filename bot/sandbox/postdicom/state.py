@@ -301,6 +301,9 @@ class NameMatch:
         folded = normalize_name(query)
         self.pattern = _wildcard(folded) if "*" in folded else None
         self.words = folded.split()
+        # The literal text before the first "*" begins the name's first word.
+        leading = folded.split("*", 1)[0].split()
+        self.literal_start = leading[0] if leading else ""
 
     def matches(self, folded_name: str) -> bool:
         """Tell whether a name folded by :func:`normalize_name` matches."""
@@ -431,6 +434,9 @@ class OrderIndex:
         if name is not None and name.pattern is None:
             narrowing.extend(self._with_name_prefix(word) for word in name.words)
             name = None
+        elif name is not None and name.literal_start:
+            # "mor*^a*" can only match names whose first word begins "mor": narrow, then match.
+            narrowing.append(self._with_name_prefix(name.literal_start))
         patient_id = TextMatch(query.patient_id) if query.patient_id else None
         if patient_id is not None and patient_id.pattern is None:
             narrowing.append(self.by_patient_id.get(patient_id.text, set()))
