@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import struct
 from collections.abc import AsyncIterator
 from typing import Any
@@ -22,6 +23,7 @@ from bot.sandbox.postdicom import (
     DEMO_API_KEY,
     MAIN_INSTITUTION_UUID,
     PostDicomEmulator,
+    handlers,
 )
 from bot.sandbox.postdicom.cli import _fault_settings
 from bot.sandbox.postdicom.rawclient import RawClientError, RawSession, RawSocket, service_get
@@ -477,3 +479,19 @@ async def test_raw_client_reports_a_missing_reply(raw: RawSession) -> None:
     await raw.main.close()
     with pytest.raises((RawClientError, ConnectionError, RuntimeError)):
         await raw.general(methods.get_user_list(ADA_UUID), wait=1)
+
+
+async def test_a_handler_bug_answers_an_error_and_logs_no_patient_values(
+    raw: RawSession, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(context: object, params: object) -> dict[str, object]:
+        raise ValueError("Secret^Patient 1CT1")
+
+    monkeypatch.setitem(handlers.HANDLERS, 34, broken)
+    with caplog.at_level(logging.DEBUG, logger="bot.sandbox.postdicom"):
+        reply = await raw.general(methods.get_user_list(ADA_UUID))
+    assert reply["ResponseCode"] == 0
+    assert reply["ResponseMessage"] == {"Success": False, "Message": "Internal server error."}
+    assert "ValueError" in caplog.text
+    assert "Secret" not in caplog.text
+    assert (await raw.general(methods.get_account_flag_dictionary(ADA_UUID)))["ResponseCode"] == 1

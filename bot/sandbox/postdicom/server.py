@@ -22,6 +22,7 @@ import contextlib
 import itertools
 import json
 import logging
+import traceback
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -165,6 +166,15 @@ def _service_reply(code: int, message: str) -> web.Response:
     return web.Response(
         body=to_json({"ResponseCode": code, "ResponseMessage": message}), content_type="application/json"
     )
+
+
+def _log_failure(what: str, error: BaseException) -> None:
+    # The exception's message may quote patient values: log its type and where it happened only.
+    where = " <- ".join(
+        f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno} {frame.name}"
+        for frame in reversed(traceback.extract_tb(error.__traceback__))
+    )
+    logger.error("%s failed with %s at %s", what, type(error).__name__, where)
 
 
 def _key_prefix(account: Account | None) -> str:
@@ -417,8 +427,7 @@ class PostDicomEmulator:
             await self._drop(connection)
         except Exception as error:
             # Whatever went wrong, the socket stays up; the message may quote patient values.
-            logger.error("socket %d: frame handling failed: %s", connection.number, type(error).__name__)
-            logger.debug("frame handling failure", exc_info=True)
+            _log_failure(f"socket {connection.number}: frame handling", error)
 
     async def _drop(self, connection: Connection) -> None:
         self.faults.counted_drop()
@@ -545,8 +554,7 @@ class PostDicomEmulator:
             }
         except Exception as error:
             # A handler bug must not take the socket down; its message may quote patient values.
-            logger.error("handler for %s failed: %s", frame_name(kind, management_type), type(error).__name__)
-            logger.debug("handler failure", exc_info=True)
+            _log_failure(f"handler for {frame_name(kind, management_type)}", error)
             return _error(kind, management_type, "Internal server error.", params)
 
     def _check_session(self, connection: Connection, kind: int, params: Mapping[str, Any]) -> str | None:
