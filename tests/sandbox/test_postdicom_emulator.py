@@ -414,6 +414,17 @@ async def test_fault_endpoints_set_show_merge_and_clear_plans(
     assert status == 404
 
 
+async def test_admin_index_names_the_endpoints_and_services_allow_any_origin(
+    emulator: PostDicomEmulator, http: aiohttp.ClientSession
+) -> None:
+    status, index = await admin(http, emulator, "GET", "")
+    assert status == 200
+    assert index["router_url"] == emulator.router_url
+    assert "POST /_emulator/reset" in index["endpoints"]
+    async with http.get(emulator.router_url, params={"RequestType": "4", "Parameters": "{}"}) as reply:
+        assert reply.headers["Access-Control-Allow-Origin"] == "*"
+
+
 async def test_accounts_endpoint_lists_keys_users_and_institutions(
     emulator: PostDicomEmulator, http: aiohttp.ClientSession
 ) -> None:

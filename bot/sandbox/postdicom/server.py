@@ -163,8 +163,11 @@ def _error(
 
 
 def _service_reply(code: int, message: str) -> web.Response:
+    # The browser build of the library calls the router and region from any page's origin.
     return web.Response(
-        body=to_json({"ResponseCode": code, "ResponseMessage": message}), content_type="application/json"
+        body=to_json({"ResponseCode": code, "ResponseMessage": message}),
+        content_type="application/json",
+        headers={"Access-Control-Allow-Origin": "*"},
     )
 
 
@@ -258,6 +261,7 @@ class PostDicomEmulator:
         app.router.add_get(REGION_PATH.rstrip("/"), self._region)
         for path in (WEBSOCKET_PATH, f"{WEBSOCKET_PATH}/", f"{WEBSOCKET_PATH}//"):
             app.router.add_get(path, self._websocket)
+        app.router.add_get(f"{ADMIN_PREFIX}/", self._admin_index)
         app.router.add_get(f"{ADMIN_PREFIX}/stats", self._admin_stats)
         app.router.add_post(f"{ADMIN_PREFIX}/reset", self._admin_reset)
         app.router.add_get(f"{ADMIN_PREFIX}/faults", self._admin_faults)
@@ -620,6 +624,21 @@ class PostDicomEmulator:
 
     def _count_page(self) -> None:
         self.stats.http["pages"] += 1
+
+    async def _admin_index(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "router_url": f"{self._public_base(request)}{ROUTER_PATH}",
+                "endpoints": {
+                    "GET /_emulator/stats": "counts per message and management type, bytes, stored data",
+                    "POST /_emulator/reset": "restore the seed; forget sessions, uploads, faults, counters",
+                    "GET /_emulator/faults": "every account's fault plan",
+                    "GET|PUT|PATCH|DELETE /_emulator/faults/{account_key}": "show, replace, merge, clear a plan",
+                    "GET /_emulator/shares[?account_key=]": "every share and link, as sent",
+                    "GET /_emulator/accounts": "keys, users and institutions",
+                },
+            }
+        )
 
     async def _admin_stats(self, request: web.Request) -> web.Response:
         return web.json_response(self.stats.snapshot(self.state, self.uploads, self.faults))
