@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 import struct
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -506,3 +509,28 @@ async def test_a_handler_bug_answers_an_error_and_logs_no_patient_values(
     assert "ValueError" in caplog.text
     assert "Secret" not in caplog.text
     assert (await raw.general(methods.get_account_flag_dictionary(ADA_UUID)))["ResponseCode"] == 1
+
+
+async def test_pacsbot_emulator_serves_until_terminated(http: aiohttp.ClientSession) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "emulator", "--port", "0", "--latency", "0.01",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdout is not None
+    try:
+        async with asyncio.timeout(60):
+            lines = []
+            while not lines or not lines[-1].startswith(b"Press Ctrl+C"):
+                lines.append((await process.stdout.readline()).strip())
+        printed = dict(line.decode().split(":", 1) for line in lines if b": " in line)
+        assert printed["apiKey"].strip() == DEMO_API_KEY
+        assert printed["accountKey"].strip() == DEMO_ACCOUNT_KEY
+        router_url = printed["router URL"].strip()
+        region = await service_get(http, router_url, 4, router(), DEMO_API_KEY)
+        assert region["ResponseCode"] == 1
+    finally:
+        process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(30):
+            code = await process.wait()
+    assert code == 0

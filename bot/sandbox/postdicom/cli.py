@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import signal
 import sys
 from typing import Any
@@ -92,11 +93,14 @@ async def _serve(args: argparse.Namespace) -> int:
     async with emulator:
         settings = _fault_settings(args)
         try:
-            for account_key in emulator.state.accounts:
+            for account_key in emulator.state.accounts if settings else ():
                 emulator.faults.set(account_key, **settings)
         except (FaultConfigError, ValueError, TypeError) as error:
             sys.stderr.write(f"pacsbot emulator: {error}\n")
             return 2
+        # The seed lives as long as the process: keep the cyclic collector from walking it.
+        gc.collect()
+        gc.freeze()
         sys.stdout.write(
             f"PostDICOM emulator ({args.seed}) running.\n"
             f"  router URL:   {emulator.router_url}\n"
