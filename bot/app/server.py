@@ -61,11 +61,22 @@ def web_app(app: PacsApp, settings: Settings) -> web.Application:
             {"status": "ok" if database_ok else "unavailable", "database": database_ok}, status=status
         )
 
+    oauth_flow = app.bolt.oauth_flow
+
+    async def install(request: web.Request) -> web.Response:
+        assert oauth_flow is not None  # noqa: S101 - the route exists only with OAuth
+        return await to_aiohttp_response(await oauth_flow.handle_installation(await to_bolt_request(request)))
+
+    async def oauth_redirect(request: web.Request) -> web.Response:
+        assert oauth_flow is not None  # noqa: S101 - the route exists only with OAuth
+        return await to_aiohttp_response(await oauth_flow.handle_callback(await to_bolt_request(request)))
+
     if settings.mode is not RunMode.SOCKET:
         application.router.add_post(EVENTS_PATH, slack_endpoint)
-        if app.bolt.oauth_flow is not None:
-            application.router.add_get(INSTALL_PATH, slack_endpoint)
-            application.router.add_get(OAUTH_REDIRECT_PATH, slack_endpoint)
+    if oauth_flow is not None:
+        # Installing is a browser visit, not a signed Slack request: it bypasses Bolt's dispatch.
+        application.router.add_get(INSTALL_PATH, install)
+        application.router.add_get(OAUTH_REDIRECT_PATH, oauth_redirect)
     application.router.add_get("/healthz", healthz)
     application.router.add_get("/readyz", readyz)
     return application
