@@ -774,7 +774,10 @@ TEXT_TAGS = [member for member in DicomTag if member is not DicomTag.StudyDate]
     replacements=st.dictionaries(st.sampled_from(TEXT_TAGS), any_text | st.just("\\"), max_size=4),
 )
 # A value at the SH limit in an ISO 2022 file: the pad after the closing escape reads as a 17th character.
-@example(source_name="charset_files/chrH32.dcm", replacements={DicomTag.AccessionNumber: "00000000000000\u00b0\u00b4"})
+@example(
+    source_name="charset_files/chrH32.dcm",
+    replacements={DicomTag.AccessionNumber: "00000000000000\u00b0\u00b4"},
+)
 def test_any_replacement_text_yields_a_file_pydicom_reads_back(
     hypothesis_directory: Path, source_name: str, replacements: dict[DicomTag, str]
 ) -> None:
