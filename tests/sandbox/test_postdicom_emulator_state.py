@@ -89,7 +89,7 @@ def plain_scan(live: list[Order], query: OrderQuery) -> list[str]:
     return [order.uuid for order in found]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(data=st.data(), count=st.integers(0, 40), limit=st.integers(1, 50))
 def test_the_index_finds_what_a_plain_scan_finds(data: st.DataObject, count: int, limit: int) -> None:
     index = OrderIndex()

@@ -223,7 +223,9 @@ async def test_parts_out_of_order_over_several_sockets_reassemble_into_orders(
     assert next(iter(golden_order.instances.values())).data == golden
     assert {reply["PatientOrderUuid"] for reply in with_order} == {made.uuid, golden_order.uuid}
     assert emulator.uploads.pending_parts() == 0
-    assert emulator.stats.frames["23:PROCESS_FILE"] == 8
+    stats = emulator.stats_snapshot()
+    assert stats["frames"]["23:PROCESS_FILE"] == 8
+    assert stats["uploads"]["files_completed"] == 2
 
 
 async def test_the_api_session_uuid_is_accepted_as_the_library_sends_it(

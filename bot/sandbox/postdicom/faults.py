@@ -30,11 +30,8 @@ class FaultConfigError(ValueError):
 
 
 def parse_target(value: object) -> tuple[int, int]:
-    """Read a management type to fail: ``31``, ``"31"``, ``"SET_FLAG_TO_PATIENT_ORDER"`` or ``"23:3"``.
-
-    A bare number or name is a general request (MessageType 17); ``"T:M"`` names both numbers, and
-    ``"23:PROCESS_FILE"`` or ``"3:CREATE_API_SESSION"`` work too.
-    """
+    """Read a management type to fail: ``31``, ``"SET_FLAG_TO_PATIENT_ORDER"``, ``"23:3"``, ``"23:PROCESS_FILE"``."""
+    # A bare number or name is a general request (MessageType 17); "T:M" names the message type too.
     if isinstance(value, bool):
         raise FaultConfigError(f"not a management type: {value!r}")
     if isinstance(value, int):

@@ -229,10 +229,8 @@ class RawSession:
         socket: RawSocket | None = None,
         wait: float = DEFAULT_WAIT,
     ) -> dict[str, Any]:
-        """Send an upload frame (keys appended as the library appends them) and return ApiResult.
-
-        A ``bytes`` value in ``params`` goes out as a JSON array of numbers, as ``FileBuffer`` does.
-        """
+        """Send an upload frame (keys appended as the library appends them) and return ApiResult."""
+        # A bytes value in params goes out as a JSON array of numbers, as FileBuffer does.
         request = UploadRequest(
             "raw", FileUploadManagementType(management_type), params, user_uuid, file_bytes
         )

@@ -145,6 +145,8 @@ class Connection:
     role: str = "new"
     frames: int = 0
     message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    # Replies come from concurrent frame tasks; one frame goes out whole before the next.
+    sending: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class _Drop(Exception):
@@ -319,6 +321,10 @@ class PostDicomEmulator:
             connection.session = None
             connection.role = "new"
 
+    def stats_snapshot(self) -> dict[str, Any]:
+        """Return what ``GET /_emulator/stats`` shows."""
+        return self.stats.snapshot(self.state, self.uploads, self.faults)
+
     # --- HTTP services -----------------------------------------------------------------------
 
     def _public_base(self, request: web.Request) -> str:
@@ -463,8 +469,9 @@ class PostDicomEmulator:
         if connection.account is not None:
             await self.faults.throttle(connection.account.key, len(data))
         self.stats.bytes_sent += len(data)
-        with contextlib.suppress(ConnectionError, RuntimeError):
-            await connection.websocket.send_bytes(data)
+        async with connection.sending:
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await connection.websocket.send_bytes(data)
 
     async def _on_frame(self, connection: Connection, data: bytes) -> None:
         account_key = connection.account.key if connection.account else None
@@ -641,7 +648,7 @@ class PostDicomEmulator:
         )
 
     async def _admin_stats(self, request: web.Request) -> web.Response:
-        return web.json_response(self.stats.snapshot(self.state, self.uploads, self.faults))
+        return web.json_response(self.stats_snapshot())
 
     async def _admin_reset(self, request: web.Request) -> web.Response:
         await self.reset()

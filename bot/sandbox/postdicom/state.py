@@ -489,6 +489,7 @@ class _Range:
     end: str
 
     def holds(self, day: str) -> bool:
+        """Tell whether a day lies in the range."""
         if not self.start and not self.end:
             return True
         # A missing date is outside every range that was asked for.
