@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.postdicom.frames import MessageType
 from bot.ui import connect as ui
+from bot.ui.blocks import escape
 from commands.connect import KEY_CHECK_BUDGET_SECONDS
 from tests.app.harness import Scenario, eventually, scenario
 from tests.postdicom.standin import (
@@ -131,10 +132,10 @@ async def test_disconnect_deletes_the_keys(world: Scenario) -> None:
 async def test_help_lists_every_subcommand_with_an_example(world: Scenario) -> None:
     await world.command(world.demo.member, "help")
     message = await world.ephemeral(world.demo.member, "pacsbot: PostDICOM in Slack")
-    rendered = json.dumps(message.blocks)
+    rendered = "\n".join(block["text"]["text"] for block in message.blocks if "text" in block)
     for subcommand in world.app.app.router.subcommands():
-        assert f"/pacs {subcommand.usage}" in rendered
-        assert all(example in rendered for example in subcommand.examples)
+        assert f"/pacs {escape(subcommand.usage)}" in rendered
+        assert all(escape(example) in rendered for example in subcommand.examples)
 
 
 async def test_uninstall_forgets_the_workspace(world: Scenario) -> None:
