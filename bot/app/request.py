@@ -42,6 +42,33 @@ def workspace_of(context: AsyncBoltContext) -> WorkspaceRef:
     return WorkspaceRef(context.enterprise_id, context.team_id, bool(context.is_enterprise_install))
 
 
+@dataclass(frozen=True, slots=True)
+class SourceMessage:
+    """The message a button or menu was used in; Slack echoes text and blocks for channel messages only."""
+
+    channel_id: str
+    ts: str
+    ephemeral: bool
+    text: str = ""
+    blocks: tuple[dict[str, Any], ...] = ()
+
+
+def source_of(body: Mapping[str, Any]) -> SourceMessage | None:
+    """Return the message an interaction came from, if it came from a message."""
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    if container.get("type") != "message" or not channel or not container.get("message_ts"):
+        return None
+    message = body.get("message") or {}
+    return SourceMessage(
+        channel_id=str(channel),
+        ts=str(container["message_ts"]),
+        ephemeral=bool(container.get("is_ephemeral")),
+        text=str(message.get("text") or ""),
+        blocks=tuple(block for block in message.get("blocks") or () if isinstance(block, dict)),
+    )
+
+
 @dataclass
 class PacsRequest:
     """One request from Slack, and the ways to act on it."""
@@ -55,6 +82,7 @@ class PacsRequest:
     respond: AsyncRespond | None = None
     text: str = ""
     thread_ts: str | None = None
+    source: SourceMessage | None = None
 
     @classmethod
     def from_bolt(
@@ -77,6 +105,7 @@ class PacsRequest:
             trigger_id=body.get("trigger_id"),
             respond=respond if body.get("response_url") or (respond and respond.response_url) else None,
             text=str(body.get("text") or ""),
+            source=source_of(body),
         )
 
     # --- PostDICOM ---------------------------------------------------------------------------
