@@ -87,11 +87,16 @@ async def _on_button(app: PacsApp, request: PacsRequest, action: dict[str, Any])
     await chosen.handler(request, lookup, order, options)
 
 
-def register(app: PacsApp) -> None:
-    """Listen to every order button, overflow menu and picker."""
+def listen(app: PacsApp, *action_ids: str) -> None:
+    """Send more buttons or menus to the order verbs; their values are ``OrderRef.encode(verb)[|options]``."""
 
     async def on_button(request: PacsRequest, action: dict[str, Any]) -> None:
         await _on_button(app, request, action)
 
-    for action_id in (SHARE_ACTION, FLAG_ACTION, ASSIGN_ACTION, MORE_ACTION, PICK_ACTION):
+    for action_id in action_ids:
         app.action(action_id, on_button)
+
+
+def register(app: PacsApp) -> None:
+    """Listen to every order button, overflow menu and picker."""
+    listen(app, SHARE_ACTION, FLAG_ACTION, ASSIGN_ACTION, MORE_ACTION, PICK_ACTION)
