@@ -8,9 +8,10 @@ clients for many accounts live side by side in one process.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 
 import aiohttp
 from pydantic import BaseModel, SecretStr
@@ -40,11 +41,52 @@ from bot.postdicom.uploads import AnonymizedData, ProgressCallback, UploadFile, 
 from bot.postdicom.validation import Kind, passes
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def _secret(value: str | SecretStr) -> SecretStr:
     raw = value.get_secret_value() if isinstance(value, SecretStr) else value
     return SecretStr(raw.strip())
+
+
+def _api(
+    builder: Callable[P, GeneralCall], parse: Callable[[dict[str, Any]], R]
+) -> Callable[Concatenate[PostDicomClient, P], Awaitable[R]]:
+    """Make a client method from a pure request builder and a parser of its answer."""
+
+    async def method(self: PostDicomClient, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return parse(await self._general(builder(*args, **kwargs)))
+
+    method.__name__ = builder.__name__
+    method.__qualname__ = f"PostDicomClient.{builder.__name__}"
+    method.__doc__ = builder.__doc__
+    # help() and IDEs show the library's arguments, not *args and **kwargs.
+    built = inspect.signature(builder)
+    self_parameter = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
+    method.__signature__ = built.replace(  # type: ignore[attr-defined]
+        parameters=[self_parameter, *built.parameters.values()], return_annotation=inspect.Signature.empty
+    )
+    return method
+
+
+def _orders(message: dict[str, Any]) -> list[PatientOrder]:
+    return [PatientOrder.model_validate(item) for item in list_from(message, "SearchResultList")]
+
+
+def _items(key: str, model: type[ModelT]) -> Callable[[dict[str, Any]], list[ModelT]]:
+    def parse(message: dict[str, Any]) -> list[ModelT]:
+        return [model.model_validate(item) for item in list_from(message, key)]
+
+    return parse
+
+
+def _folder_listing(message: dict[str, Any]) -> FolderListing:
+    return FolderListing.model_validate(message.get("Folder") or {})
+
+
+def _order_properties(message: dict[str, Any]) -> PatientOrder:
+    return PatientOrder.model_validate(message.get("PatientOrder") or message)
 
 
 class PostDicomClient:
@@ -137,603 +179,88 @@ class PostDicomClient:
         )
         return methods.result_message(call.operation, reply.json())
 
-    async def _result(self, call: GeneralCall, model: type[ModelT]) -> ModelT:
-        return model.model_validate(await self._general(call))
+    # --- every general request of the library, built by methods.py, parsed by a model -----------
 
-    async def _list(self, call: GeneralCall, key: str, model: type[ModelT]) -> list[ModelT]:
-        message = await self._general(call)
-        return [model.model_validate(item) for item in list_from(message, key)]
+    get_patient_order_list = _api(methods.get_patient_order_list, _orders)
+    get_patient_order_list_with_date_range = _api(methods.get_patient_order_list_with_date_range, _orders)
+    get_patient_order_list_with_birthdate = _api(methods.get_patient_order_list_with_birthdate, _orders)
+    get_patient_order_list_in_folder = _api(methods.get_patient_order_list_in_folder, _orders)
 
-    async def _orders(self, call: GeneralCall) -> list[PatientOrder]:
-        return await self._list(call, "SearchResultList", PatientOrder)
+    create_folder = _api(methods.create_folder, CreatedFolder.model_validate)
+    create_folder_with_description = _api(
+        methods.create_folder_with_description, CreatedFolder.model_validate
+    )
+    get_folder_list = _api(methods.get_folder_list, _folder_listing)
+    delete_folder = _api(methods.delete_folder, OperationResult.model_validate)
+    get_folder_view_url = _api(methods.get_folder_view_url, Link.from_message)
+    update_folder_with_json = _api(methods.update_folder_with_json, OperationResult.model_validate)
+    add_order_to_folder = _api(methods.add_order_to_folder, OperationResult.model_validate)
+    remove_order_from_folder = _api(methods.remove_order_from_folder, OperationResult.model_validate)
 
-    async def _link(self, call: GeneralCall) -> Link:
-        return Link.from_message(await self._general(call))
+    get_view_url = _api(methods.get_view_url, Link.from_message)
+    get_view_url_with_patient_name = _api(methods.get_view_url_with_patient_name, Link.from_message)
+    get_view_url_with_patient_name_and_birth_date = _api(
+        methods.get_view_url_with_patient_name_and_birth_date, Link.from_message
+    )
 
-    # --- searches ------------------------------------------------------------------------------
+    delete_order = _api(methods.delete_order, OperationResult.model_validate)
+    create_order_with_minimum_parameters = _api(
+        methods.create_order_with_minimum_parameters, CreatedOrder.model_validate
+    )
+    create_order_with_full_parameters = _api(
+        methods.create_order_with_full_parameters, CreatedOrder.model_validate
+    )
+    create_order_with_full_parameters2 = _api(
+        methods.create_order_with_full_parameters2, CreatedOrder.model_validate
+    )
+    create_order_with_json = _api(methods.create_order_with_json, CreatedOrder.model_validate)
+    get_patient_order_properties = _api(methods.get_patient_order_properties, _order_properties)
+    create_order_group = _api(methods.create_order_group, OrderGroupResult.model_validate)
+    add_orders_to_order_group = _api(methods.add_orders_to_order_group, OrderGroupResult.model_validate)
+    remove_orders_from_group = _api(methods.remove_orders_from_group, OrderGroupResult.model_validate)
+    assign_patient_order_to_user = _api(methods.assign_patient_order_to_user, OperationResult.model_validate)
+    unassign_patient_order_from_user = _api(
+        methods.unassign_patient_order_from_user, OperationResult.model_validate
+    )
+    assign_patient_order_to_user_group = _api(
+        methods.assign_patient_order_to_user_group, OperationResult.model_validate
+    )
+    unassign_patient_order_from_user_group = _api(
+        methods.unassign_patient_order_from_user_group, OperationResult.model_validate
+    )
+    assign_patient_order_to_location = _api(
+        methods.assign_patient_order_to_location, OperationResult.model_validate
+    )
+    set_flag_to_patient_order = _api(methods.set_flag_to_patient_order, OperationResult.model_validate)
 
-    async def get_patient_order_list(
-        self,
-        user_uuid: str,
-        institution_uuid_list: Sequence[str] | None = None,
-        patient_name: str | None = None,
-        accession_number: str | None = None,
-        patient_id: str | None = None,
-        other_patient_id: str | None = None,
-        modalities: Sequence[str] | None = None,
-    ) -> list[PatientOrder]:
-        """Search orders by patient and order fields."""
-        return await self._orders(
-            methods.get_patient_order_list(
-                user_uuid,
-                institution_uuid_list,
-                patient_name,
-                accession_number,
-                patient_id,
-                other_patient_id,
-                modalities,
-            )
-        )
+    share_patient_order = _api(methods.share_patient_order, OperationResult.model_validate)
+    share_patient_order_with_expire_date = _api(
+        methods.share_patient_order_with_expire_date, OperationResult.model_validate
+    )
+    create_quick_share_link = _api(methods.create_quick_share_link, Link.from_message)
+    create_quick_share_link_with_expire_date = _api(
+        methods.create_quick_share_link_with_expire_date, Link.from_message
+    )
+    share_folder_with_email = _api(methods.share_folder_with_email, OperationResult.model_validate)
+    share_folder_with_url = _api(methods.share_folder_with_url, Link.from_message)
+    share_folder_to_upload_with_email = _api(
+        methods.share_folder_to_upload_with_email, OperationResult.model_validate
+    )
+    share_folder_to_upload_with_url = _api(methods.share_folder_to_upload_with_url, Link.from_message)
+    share_folder_with_account_user = _api(
+        methods.share_folder_with_account_user, OperationResult.model_validate
+    )
+    share_folder_with_account_user_group = _api(
+        methods.share_folder_with_account_user_group, OperationResult.model_validate
+    )
 
-    async def get_patient_order_list_with_date_range(
-        self,
-        user_uuid: str,
-        institution_uuid_list: Sequence[str] | None = None,
-        patient_name: str | None = None,
-        accession_number: str | None = None,
-        patient_id: str | None = None,
-        other_patient_id: str | None = None,
-        modalities: Sequence[str] | None = None,
-        start_date: str | None = None,
-        end_date: str | None = None,
-    ) -> list[PatientOrder]:
-        """Search orders whose study date lies in a range."""
-        return await self._orders(
-            methods.get_patient_order_list_with_date_range(
-                user_uuid,
-                institution_uuid_list,
-                patient_name,
-                accession_number,
-                patient_id,
-                other_patient_id,
-                modalities,
-                start_date,
-                end_date,
-            )
-        )
-
-    async def get_patient_order_list_with_birthdate(
-        self,
-        user_uuid: str,
-        institution_uuid_list: Sequence[str] | None = None,
-        patient_name: str | None = None,
-        accession_number: str | None = None,
-        patient_id: str | None = None,
-        other_patient_id: str | None = None,
-        modalities: Sequence[str] | None = None,
-        start_birthdate: str | None = None,
-        end_birthdate: str | None = None,
-    ) -> list[PatientOrder]:
-        """Search orders whose patient was born in a range."""
-        return await self._orders(
-            methods.get_patient_order_list_with_birthdate(
-                user_uuid,
-                institution_uuid_list,
-                patient_name,
-                accession_number,
-                patient_id,
-                other_patient_id,
-                modalities,
-                start_birthdate,
-                end_birthdate,
-            )
-        )
-
-    async def get_patient_order_list_in_folder(self, user_uuid: str, folder_uuid: str) -> list[PatientOrder]:
-        """List the orders in one folder."""
-        return await self._orders(methods.get_patient_order_list_in_folder(user_uuid, folder_uuid))
-
-    # --- folders -------------------------------------------------------------------------------
-
-    async def create_folder(
-        self, user_uuid: str, parent_folder_uuid: str | None, folder_name: str | None = None
-    ) -> CreatedFolder:
-        """Create a folder; an empty parent means the root."""
-        return await self._result(
-            methods.create_folder(user_uuid, parent_folder_uuid, folder_name), CreatedFolder
-        )
-
-    async def create_folder_with_description(
-        self,
-        user_uuid: str,
-        parent_folder_uuid: str | None,
-        folder_name: str | None = None,
-        folder_description: str | None = None,
-    ) -> CreatedFolder:
-        """Create a folder with a description; an empty parent means the root."""
-        call = methods.create_folder_with_description(
-            user_uuid, parent_folder_uuid, folder_name, folder_description
-        )
-        return await self._result(call, CreatedFolder)
-
-    async def get_folder_list(
-        self,
-        user_uuid: str,
-        parent_folder_uuid: str | None,
-        folder_name: str | None = None,
-        get_orders_in_folder: bool | None = None,
-    ) -> FolderListing:
-        """List a folder's subfolders (and, if asked, its orders); an empty parent means the root."""
-        call = methods.get_folder_list(user_uuid, parent_folder_uuid, folder_name, get_orders_in_folder)
-        message = await self._general(call)
-        return FolderListing.model_validate(message.get("Folder") or {})
-
-    async def delete_folder(self, user_uuid: str, folder_uuid: str) -> OperationResult:
-        """Delete a folder."""
-        return await self._result(methods.delete_folder(user_uuid, folder_uuid), OperationResult)
-
-    async def get_folder_view_url(self, user_uuid: str, folder_uuid: str) -> Link:
-        """Get a viewer URL for a folder."""
-        return await self._link(methods.get_folder_view_url(user_uuid, folder_uuid))
-
-    async def update_folder_with_json(
-        self, user_uuid: str, folder_uuid: str, json_parameters: Mapping[str, Any]
-    ) -> OperationResult:
-        """Rename a folder or change its description (keys FolderName, FolderDescription)."""
-        call = methods.update_folder_with_json(user_uuid, folder_uuid, json_parameters)
-        return await self._result(call, OperationResult)
-
-    async def add_order_to_folder(
-        self,
-        user_uuid: str,
-        patient_order_institution_uuid: str,
-        patient_order_uuid: str,
-        folder_uuid_list: Sequence[str] | None = None,
-    ) -> OperationResult:
-        """Put an order into folders."""
-        call = methods.add_order_to_folder(
-            user_uuid, patient_order_institution_uuid, patient_order_uuid, folder_uuid_list
-        )
-        return await self._result(call, OperationResult)
-
-    async def remove_order_from_folder(
-        self, user_uuid: str, folder_uuid: str, patient_order_uuid_list: Sequence[str] | None = None
-    ) -> OperationResult:
-        """Take orders out of a folder."""
-        call = methods.remove_order_from_folder(user_uuid, folder_uuid, patient_order_uuid_list)
-        return await self._result(call, OperationResult)
-
-    # --- views ---------------------------------------------------------------------------------
-
-    async def get_view_url(self, user_uuid: str, patient_order_uuid: str) -> Link:
-        """Get a viewer URL for an order (PostDICOM binds it to the requesting IP)."""
-        return await self._link(methods.get_view_url(user_uuid, patient_order_uuid))
-
-    async def get_view_url_with_patient_name(self, user_uuid: str, patient_name: str | None = None) -> Link:
-        """Get a viewer URL for a patient's orders, by name."""
-        return await self._link(methods.get_view_url_with_patient_name(user_uuid, patient_name))
-
-    async def get_view_url_with_patient_name_and_birth_date(
-        self, user_uuid: str, patient_name: str | None, birth_date: str | None
-    ) -> Link:
-        """Get a viewer URL for a patient's orders, by name and birth date."""
-        call = methods.get_view_url_with_patient_name_and_birth_date(user_uuid, patient_name, birth_date)
-        return await self._link(call)
-
-    # --- orders --------------------------------------------------------------------------------
-
-    async def delete_order(
-        self, user_uuid: str, patient_order_institution_uuid: str, patient_order_uuid: str
-    ) -> OperationResult:
-        """Move an order to the trash."""
-        call = methods.delete_order(user_uuid, patient_order_institution_uuid, patient_order_uuid)
-        return await self._result(call, OperationResult)
-
-    async def create_order_with_minimum_parameters(
-        self,
-        user_uuid: str,
-        institution_uuid: str,
-        patient_name: str | None,
-        patient_id: str | None,
-        modality: str | None,
-        study_description: str | None,
-        order_date: str,
-        order_time: str,
-    ) -> CreatedOrder:
-        """Create an order from the fewest fields."""
-        call = methods.create_order_with_minimum_parameters(
-            user_uuid,
-            institution_uuid,
-            patient_name,
-            patient_id,
-            modality,
-            study_description,
-            order_date,
-            order_time,
-        )
-        return await self._result(call, CreatedOrder)
-
-    async def create_order_with_full_parameters(
-        self,
-        user_uuid: str,
-        institution_uuid: str,
-        patient_name: str | None,
-        patient_id: str | None,
-        patient_other_id: str | None,
-        patient_birthdate: str,
-        modality: str | None,
-        study_description: str | None,
-        accession_number: str | None,
-        complaints: str | None,
-        order_date: str,
-        order_time: str,
-        procedure_id: str | None = None,
-        procedure_description: str | None = None,
-        scheduled_equipment_uuid: str | None = None,
-    ) -> CreatedOrder:
-        """Create an order with every field of the first full form."""
-        call = methods.create_order_with_full_parameters(
-            user_uuid,
-            institution_uuid,
-            patient_name,
-            patient_id,
-            patient_other_id,
-            patient_birthdate,
-            modality,
-            study_description,
-            accession_number,
-            complaints,
-            order_date,
-            order_time,
-            procedure_id,
-            procedure_description,
-            scheduled_equipment_uuid,
-        )
-        return await self._result(call, CreatedOrder)
-
-    async def create_order_with_full_parameters2(
-        self,
-        user_uuid: str,
-        institution_uuid: str,
-        patient_name: str | None,
-        patient_id: str | None,
-        patient_other_id: str | None,
-        patient_sex: str | None,
-        patient_birthdate: str,
-        modality: str | None,
-        study_description: str | None,
-        accession_number: str | None,
-        complaints: str | None,
-        order_date: str,
-        order_time: str,
-        procedure_id: str | None = None,
-        procedure_description: str | None = None,
-        scheduled_equipment_uuid: str | None = None,
-        referring_physicians_name: str | None = None,
-    ) -> CreatedOrder:
-        """Create an order with sex and referring physician too; a sex other than M, F or O becomes empty."""
-        call = methods.create_order_with_full_parameters2(
-            user_uuid,
-            institution_uuid,
-            patient_name,
-            patient_id,
-            patient_other_id,
-            patient_sex,
-            patient_birthdate,
-            modality,
-            study_description,
-            accession_number,
-            complaints,
-            order_date,
-            order_time,
-            procedure_id,
-            procedure_description,
-            scheduled_equipment_uuid,
-            referring_physicians_name,
-        )
-        return await self._result(call, CreatedOrder)
-
-    async def create_order_with_json(
-        self, user_uuid: str, institution_uuid: str, json_parameters: Mapping[str, Any]
-    ) -> CreatedOrder:
-        """Create an order from a mapping of the library's flat field names."""
-        call = methods.create_order_with_json(user_uuid, institution_uuid, json_parameters)
-        return await self._result(call, CreatedOrder)
-
-    async def get_patient_order_properties(
-        self, user_uuid: str, patient_order_institution_uuid: str, patient_order_uuid: str
-    ) -> PatientOrder:
-        """Get one order's properties."""
-        call = methods.get_patient_order_properties(
-            user_uuid, patient_order_institution_uuid, patient_order_uuid
-        )
-        message = await self._general(call)
-        return PatientOrder.model_validate(message.get("PatientOrder") or message)
-
-    async def create_order_group(
-        self,
-        user_uuid: str,
-        patient_order_institution_uuid: str,
-        patient_order_uuid_list: Sequence[str] | None = None,
-    ) -> OrderGroupResult:
-        """Group orders so that they open together."""
-        call = methods.create_order_group(user_uuid, patient_order_institution_uuid, patient_order_uuid_list)
-        return await self._result(call, OrderGroupResult)
-
-    async def add_orders_to_order_group(
-        self,
-        user_uuid: str,
-        patient_order_institution_uuid: str,
-        connected_group_uuid: str,
-        patient_order_uuid_list: Sequence[str] | None = None,
-    ) -> OrderGroupResult:
-        """Add orders to an existing order group."""
-        call = methods.add_orders_to_order_group(
-            user_uuid, patient_order_institution_uuid, connected_group_uuid, patient_order_uuid_list
-        )
-        return await self._result(call, OrderGroupResult)
-
-    async def remove_orders_from_group(
-        self,
-        user_uuid: str,
-        patient_order_institution_uuid: str,
-        patient_order_uuid_list: Sequence[str] | None = None,
-    ) -> OrderGroupResult:
-        """Take orders out of their order group."""
-        call = methods.remove_orders_from_group(
-            user_uuid, patient_order_institution_uuid, patient_order_uuid_list
-        )
-        return await self._result(call, OrderGroupResult)
-
-    async def assign_patient_order_to_user(
-        self, user_uuid: str, patient_order_uuid: str, assigned_user_uuid: str
-    ) -> OperationResult:
-        """Assign an order to a user."""
-        call = methods.assign_patient_order_to_user(user_uuid, patient_order_uuid, assigned_user_uuid)
-        return await self._result(call, OperationResult)
-
-    async def unassign_patient_order_from_user(
-        self, user_uuid: str, patient_order_uuid: str, unassigned_user_uuid: str
-    ) -> OperationResult:
-        """Take a user off an order."""
-        call = methods.unassign_patient_order_from_user(user_uuid, patient_order_uuid, unassigned_user_uuid)
-        return await self._result(call, OperationResult)
-
-    async def assign_patient_order_to_user_group(
-        self, user_uuid: str, patient_order_uuid: str, assigned_user_group_uuid: str
-    ) -> OperationResult:
-        """Assign an order to a user group."""
-        call = methods.assign_patient_order_to_user_group(
-            user_uuid, patient_order_uuid, assigned_user_group_uuid
-        )
-        return await self._result(call, OperationResult)
-
-    async def unassign_patient_order_from_user_group(
-        self, user_uuid: str, patient_order_uuid: str, unassigned_user_group_uuid: str
-    ) -> OperationResult:
-        """Take a user group off an order."""
-        call = methods.unassign_patient_order_from_user_group(
-            user_uuid, patient_order_uuid, unassigned_user_group_uuid
-        )
-        return await self._result(call, OperationResult)
-
-    async def assign_patient_order_to_location(
-        self, user_uuid: str, patient_order_uuid: str, institution_uuid: str
-    ) -> OperationResult:
-        """Move an order to another institution of the account."""
-        call = methods.assign_patient_order_to_location(user_uuid, patient_order_uuid, institution_uuid)
-        return await self._result(call, OperationResult)
-
-    async def set_flag_to_patient_order(
-        self, user_uuid: str, patient_order_uuid: str, group_id: int | None, flag_id: int | None
-    ) -> OperationResult:
-        """Set one flag of a flag group on an order."""
-        call = methods.set_flag_to_patient_order(user_uuid, patient_order_uuid, group_id, flag_id)
-        return await self._result(call, OperationResult)
-
-    # --- sharing -------------------------------------------------------------------------------
-
-    async def share_patient_order(
-        self,
-        user_uuid: str,
-        order_uuid_list: Sequence[str] | None,
-        email: str | None,
-        email_for_sending_share_password: str | None = None,
-        user_can_download_studies: bool | None = None,
-    ) -> OperationResult:
-        """Share orders by e-mail."""
-        call = methods.share_patient_order(
-            user_uuid, order_uuid_list, email, email_for_sending_share_password, user_can_download_studies
-        )
-        return await self._result(call, OperationResult)
-
-    async def share_patient_order_with_expire_date(
-        self,
-        user_uuid: str,
-        order_uuid_list: Sequence[str] | None,
-        email: str | None,
-        email_for_sending_share_password: str | None,
-        user_can_download_studies: bool | None,
-        expire_date: str,
-    ) -> OperationResult:
-        """Share orders by e-mail until a date."""
-        call = methods.share_patient_order_with_expire_date(
-            user_uuid,
-            order_uuid_list,
-            email,
-            email_for_sending_share_password,
-            user_can_download_studies,
-            expire_date,
-        )
-        return await self._result(call, OperationResult)
-
-    async def create_quick_share_link(
-        self,
-        user_uuid: str,
-        order_uuid_list: Sequence[str] | None,
-        user_can_download_studies: bool | None = None,
-    ) -> Link:
-        """Create a share link for orders."""
-        return await self._link(
-            methods.create_quick_share_link(user_uuid, order_uuid_list, user_can_download_studies)
-        )
-
-    async def create_quick_share_link_with_expire_date(
-        self,
-        user_uuid: str,
-        order_uuid_list: Sequence[str] | None,
-        user_can_download_studies: bool | None,
-        expire_date: str,
-    ) -> Link:
-        """Create a share link for orders that expires on a date."""
-        call = methods.create_quick_share_link_with_expire_date(
-            user_uuid, order_uuid_list, user_can_download_studies, expire_date
-        )
-        return await self._link(call)
-
-    async def share_folder_with_email(
-        self,
-        user_uuid: str,
-        folder_uuid: str,
-        email: str | None,
-        email_for_sending_share_password: str | None,
-        share_password: str | None,
-        share_title: str | None,
-        share_description: str | None,
-        expire_date: str,
-        user_can_download_studies: bool | None = None,
-    ) -> OperationResult:
-        """Share a folder by e-mail."""
-        call = methods.share_folder_with_email(
-            user_uuid,
-            folder_uuid,
-            email,
-            email_for_sending_share_password,
-            share_password,
-            share_title,
-            share_description,
-            expire_date,
-            user_can_download_studies,
-        )
-        return await self._result(call, OperationResult)
-
-    async def share_folder_with_url(
-        self,
-        user_uuid: str,
-        folder_uuid: str,
-        share_password: str | None,
-        share_title: str | None,
-        share_description: str | None,
-        expire_date: str,
-        user_can_download_studies: bool | None = None,
-    ) -> Link:
-        """Create a share link for a folder."""
-        call = methods.share_folder_with_url(
-            user_uuid,
-            folder_uuid,
-            share_password,
-            share_title,
-            share_description,
-            expire_date,
-            user_can_download_studies,
-        )
-        return await self._link(call)
-
-    async def share_folder_to_upload_with_email(
-        self,
-        user_uuid: str,
-        folder_uuid: str,
-        email: str | None,
-        email_for_sending_share_password: str | None,
-        share_password: str | None,
-        share_title: str | None,
-        share_description: str | None,
-        expire_date: str,
-        user_can_download_studies: bool | None,
-        institution_uuid: str,
-    ) -> OperationResult:
-        """Invite someone by e-mail to upload into a folder."""
-        call = methods.share_folder_to_upload_with_email(
-            user_uuid,
-            folder_uuid,
-            email,
-            email_for_sending_share_password,
-            share_password,
-            share_title,
-            share_description,
-            expire_date,
-            user_can_download_studies,
-            institution_uuid,
-        )
-        return await self._result(call, OperationResult)
-
-    async def share_folder_to_upload_with_url(
-        self,
-        user_uuid: str,
-        folder_uuid: str,
-        share_password: str | None,
-        share_title: str | None,
-        share_description: str | None,
-        expire_date: str,
-        user_can_download_studies: bool | None,
-        institution_uuid: str,
-    ) -> Link:
-        """Create a link through which anyone may upload into a folder."""
-        call = methods.share_folder_to_upload_with_url(
-            user_uuid,
-            folder_uuid,
-            share_password,
-            share_title,
-            share_description,
-            expire_date,
-            user_can_download_studies,
-            institution_uuid,
-        )
-        return await self._link(call)
-
-    async def share_folder_with_account_user(
-        self, user_uuid: str, folder_uuid: str, shared_user_uuid_list: Sequence[str] | None, expire_date: str
-    ) -> OperationResult:
-        """Share a folder with users of the account."""
-        call = methods.share_folder_with_account_user(
-            user_uuid, folder_uuid, shared_user_uuid_list, expire_date
-        )
-        return await self._result(call, OperationResult)
-
-    async def share_folder_with_account_user_group(
-        self,
-        user_uuid: str,
-        folder_uuid: str,
-        shared_user_group_uuid_list: Sequence[str] | None,
-        expire_date: str,
-    ) -> OperationResult:
-        """Share a folder with user groups of the account."""
-        call = methods.share_folder_with_account_user_group(
-            user_uuid, folder_uuid, shared_user_group_uuid_list, expire_date
-        )
-        return await self._result(call, OperationResult)
-
-    # --- dictionaries --------------------------------------------------------------------------
-
-    async def get_account_flag_dictionary(self, user_uuid: str) -> list[FlagGroup]:
-        """Get the account's flag groups and flags."""
-        return await self._list(methods.get_account_flag_dictionary(user_uuid), "FlagGroupList", FlagGroup)
-
-    async def get_user_group_list(self, user_uuid: str) -> list[UserGroup]:
-        """Get the account's user groups."""
-        return await self._list(methods.get_user_group_list(user_uuid), "UserGroupList", UserGroup)
-
-    async def get_dicom_node_list(self, user_uuid: str) -> list[DicomNode]:
-        """Get the account's DICOM nodes."""
-        return await self._list(methods.get_dicom_node_list(user_uuid), "DicomNodeList", DicomNode)
-
-    async def get_contact_list(self, user_uuid: str) -> list[Contact]:
-        """Get the account's contacts."""
-        return await self._list(methods.get_contact_list(user_uuid), "ContactList", Contact)
-
-    async def get_user_list(self, user_uuid: str) -> list[AccountUser]:
-        """Get the account's users."""
-        return await self._list(methods.get_user_list(user_uuid), "UserList", AccountUser)
+    get_account_flag_dictionary = _api(
+        methods.get_account_flag_dictionary, _items("FlagGroupList", FlagGroup)
+    )
+    get_user_group_list = _api(methods.get_user_group_list, _items("UserGroupList", UserGroup))
+    get_dicom_node_list = _api(methods.get_dicom_node_list, _items("DicomNodeList", DicomNode))
+    get_contact_list = _api(methods.get_contact_list, _items("ContactList", Contact))
+    get_user_list = _api(methods.get_user_list, _items("UserList", AccountUser))
 
     # --- uploads -------------------------------------------------------------------------------
 

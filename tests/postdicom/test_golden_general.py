@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 from pathlib import Path
 from typing import Any
@@ -95,3 +96,13 @@ async def test_one_connection_replays_the_whole_file_with_the_librarys_message_i
                 await getattr(client, line["python_method"])(*line["args"])
         expected = [bytes.fromhex(line["frame_hex"]) for line in LINES if "frame_hex" in line]
         assert [received.raw for received in standin.frames] == expected
+
+
+def test_client_methods_show_the_librarys_arguments() -> None:
+    client = PostDicomClient(API_KEY, ACCOUNT_KEY)
+    for line in CALLS:
+        method = getattr(client, line["python_method"])
+        parameters = inspect.signature(method).parameters
+        assert len(line["args"]) <= len(parameters), line["method"]
+        assert next(iter(parameters)) == "user_uuid"
+        assert method.__doc__
