@@ -5,6 +5,10 @@ tokens, UUID-shaped keys next to key names, URLs (share and viewer links are cre
 PostDICOM URLs carry the API key), and every value registered with :func:`remember_secret`
 (PostDICOM keys, tokens, and patient values the app has handled). Code should still not log such
 values; this is the net under the trapeze.
+
+DEBUG is for pacsbot's own loggers only. Libraries stay at INFO whatever the level: slack_sdk and
+Bolt log request and response bodies at DEBUG (message text, modal values: patient data and the
+keys an admin typed), and aiosqlite logs every statement with its parameters.
 """
 
 from __future__ import annotations
@@ -18,15 +22,19 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr
 
 MASK = "[redacted]"
 _MIN_REMEMBERED_LENGTH = 3
+# Loggers whose DEBUG records may be shown; every other logger is held at INFO.
+APP_LOGGERS = ("bot", "commands")
 
 _PATTERNS = (
     re.compile(r"xox[abeoprs]-[A-Za-z0-9-]+"),
     re.compile(r"xapp-[A-Za-z0-9-]+"),
     re.compile(r"(?i)\b(?:https?|wss?)://[^\s\"'<>]+"),
+    # Credentials in any other URL (postgresql+asyncpg://user:password@host/db).
+    re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s/:@\"']*)(:)[^\s/@\"']+(?=@)"),
     re.compile(
         r"(?i)((?:api|account|router)_?key|ClientUniqueId|token|secret|password)([\"']?\s*[:=]\s*[\"']?)[^\s\"',&}]+"
     ),
@@ -74,6 +82,14 @@ def remember_secret(*values: str | SecretStr | None) -> None:
         for part in re.split(r"[\^=\\]", value)
         if len(part.strip()) >= _MIN_REMEMBERED_LENGTH + 1
     )
+
+
+def remember_settings_secrets(settings: BaseModel) -> None:
+    """Register every secret setting (tokens, signing secret, keys; each of several comma-separated keys)."""
+    for value in settings.__dict__.values():
+        if isinstance(value, SecretStr):
+            text = value.get_secret_value()
+            remember_secret(text, *text.split(","))
 
 
 def forget_all_secrets() -> None:
@@ -126,9 +142,19 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class LibraryDebugFilter(logging.Filter):
+    """Drop DEBUG records of every logger outside pacsbot's own, whatever level a library set itself."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.INFO:
+            return True
+        return any(record.name == name or record.name.startswith(f"{name}.") for name in APP_LOGGERS)
+
+
 def configure_logging(level: str = "INFO", log_format: str = "text") -> logging.Handler:
     """Send all logs through one redacting handler on stderr; return the handler."""
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(LibraryDebugFilter())
     handler.addFilter(RedactingFilter())
     handler.setFormatter(
         JsonFormatter()
@@ -139,8 +165,13 @@ def configure_logging(level: str = "INFO", log_format: str = "text") -> logging.
     for existing in list(root.handlers):
         root.removeHandler(existing)
     root.addHandler(handler)
-    root.setLevel(level)
-    # slack_sdk logs request and response bodies at DEBUG: message text there may carry PHI.
+    numeric = logging.getLevelName(level)
+    # The root level is what libraries inherit (Bolt copies it into its loggers when an app is
+    # built), so they never even format their DEBUG bodies; the filter above covers any library
+    # that sets a level of its own.
+    root.setLevel(max(logging.INFO, numeric))
+    for name in APP_LOGGERS:
+        logging.getLogger(name).setLevel(numeric)
     for noisy in ("slack_sdk", "slack_bolt", "aiohttp.access"):
-        logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLevelName(level)))
+        logging.getLogger(noisy).setLevel(max(logging.INFO, numeric))
     return handler
