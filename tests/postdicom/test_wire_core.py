@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
@@ -282,3 +283,68 @@ def test_frames_with_lengths_that_lie_are_refused() -> None:
             RequestFrame.decode(raw)
     with pytest.raises(FrameError, match="unknown request message type"):
         RequestFrame.decode(b"\x63\x00" + honest[2:])
+
+
+@pytest.mark.parametrize(
+    ("call", "expected_json"),
+    [
+        (
+            lambda: methods.get_patient_order_list(
+                USER.upper(), [ORDER.upper()], "Ünïcödé^名前", None, None, None, []
+            ),
+            f'{{"UserUuid":"{USER.upper()}","InstitutionUuidList":["{ORDER.upper()}"],"PatientName":"Ünïcödé^名前","Modalities":[]',
+        ),
+        (
+            lambda: methods.create_quick_share_link(USER, [ORDER], True),
+            f'{{"UserUuid":"{USER}","OrderUuidList":["{ORDER}"],"UserCanDownloadStudies":true',
+        ),
+        (lambda: methods.create_quick_share_link(USER, []), f'{{"UserUuid":"{USER}","OrderUuidList":[]'),
+        (
+            lambda: methods.get_folder_list(USER, ""),
+            f'{{"UserUuid":"{USER}","ParentFolderUuid":"00000000-0000-0000-0000-000000000000"',
+        ),
+        (
+            lambda: methods.set_flag_to_patient_order(USER, ORDER, 0, 3.0),
+            f'{{"UserUuid":"{USER}","PatientOrderUuid":"{ORDER}","GroupId":0,"FlagId":3',
+        ),
+        (
+            lambda: methods.get_view_url_with_patient_name(USER, 'quote " and \\ back\nslash'),
+            f'{{"UserUuid":"{USER}","PatientName":"quote \\" and \\\\ back\\nslash"',
+        ),
+    ],
+)
+def test_values_never_shown_by_the_vectors_go_out_as_the_library_would_send_them(
+    call: Callable[[], methods.GeneralCall], expected_json: str
+) -> None:
+    assert call().payload("k", "a").decode() == expected_json + ',"ApiKey":"k","AccountKey":"a"}'
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda: methods.share_folder_with_url(USER, ORDER, None, None, None, "2026-02-30"),
+            "Invalid parameters for expireDate. Given value = '2026-02-30' is not date format.",
+        ),
+        (
+            lambda: methods.share_patient_order(USER, [ORDER], "not an address"),
+            "Invalid parameters for email. Given value = 'not an address' is not mail format.",
+        ),
+        (
+            lambda: methods.set_flag_to_patient_order(USER, ORDER, True, 1),
+            "Invalid parameters for groupId. Given value = 'true' is not int format.",
+        ),
+        (
+            lambda: methods.create_order_with_minimum_parameters(
+                USER, USER, "A", "B", "CT", "", "2026-11-28", "9:30"
+            ),
+            "Invalid parameters for orderTime. Given value = '9:30' is not time format.",
+        ),
+    ],
+)
+def test_arguments_the_library_refuses_are_refused_with_its_words(
+    call: Callable[[], object], message: str
+) -> None:
+    with pytest.raises(InvalidParameter) as raised:
+        call()
+    assert str(raised.value) == message
