@@ -20,7 +20,7 @@ import sys
 import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
 
 from pydantic import BaseModel, SecretStr
 
@@ -151,7 +151,7 @@ class LibraryDebugFilter(logging.Filter):
         return any(record.name == name or record.name.startswith(f"{name}.") for name in APP_LOGGERS)
 
 
-def configure_logging(level: str = "INFO", log_format: str = "text") -> logging.Handler:
+def configure_logging(level: str = "INFO", log_format: str = "text") -> logging.StreamHandler[TextIO]:
     """Send all logs through one redacting handler on stderr; return the handler."""
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(LibraryDebugFilter())

@@ -36,7 +36,7 @@ from bot.postdicom.models import (
     UserGroup,
     list_from,
 )
-from bot.postdicom.transport import DEFAULT_ROUTER_URL, Transport
+from bot.postdicom.transport import DEFAULT_ROUTER_URL, RequestObserver, Transport
 from bot.postdicom.uploads import AnonymizedData, ProgressCallback, UploadFile, UploadResult
 from bot.postdicom.validation import Kind, passes
 
@@ -101,6 +101,7 @@ class PostDicomClient:
         session: aiohttp.ClientSession | None = None,
         timeout: float = 30.0,
         upload_sockets: int = 4,
+        observer: RequestObserver | None = None,
     ) -> None:
         if timeout <= 0:
             raise ValueError("timeout must be positive")
@@ -114,6 +115,7 @@ class PostDicomClient:
         self._session = session
         self._owns_session = session is None
         self._transport: Transport | None = None
+        self._observer = observer
 
     def __repr__(self) -> str:
         return f"PostDicomClient(router_url={self.router_url!r}, initialized={self.account is not None})"
@@ -154,6 +156,7 @@ class PostDicomClient:
                 router_url=self.router_url,
                 session=self._session,
                 timeout=self.timeout,
+                observer=self._observer,
             )
         return await self._transport.connect()
 
@@ -177,7 +180,11 @@ class PostDicomClient:
             operation=call.operation,
             repeatable=call.repeatable,
         )
-        return methods.result_message(call.operation, reply.json())
+        try:
+            return methods.result_message(call.operation, reply.json())
+        except PostDicomError as error:
+            transport.report_failure(call.operation, error)
+            raise
 
     # --- every general request of the library, built by methods.py, parsed by a model -----------
 

@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import quote
 
 import aiohttp
@@ -29,6 +30,7 @@ from bot.postdicom.errors import (
     ConnectionLost,
     FrameError,
     NotInitialized,
+    PostDicomError,
     ProtocolError,
     RequestTimeout,
     TransportError,
@@ -44,6 +46,26 @@ DEFAULT_ROUTER_URL = "https://developer.postdicom.com/wssShellService/"
 # Search answers for large accounts and multi-part document frames are far above aiohttp's 4 MiB.
 MAX_MESSAGE_SIZE = 256 * 1024 * 1024
 RECONNECT_DELAYS = (0.0, 0.25, 1.0)
+
+
+class RequestObserver(Protocol):
+    """Told about every request a client makes (for metrics); it must return at once and never raise."""
+
+    def answered(self, operation: str, seconds: float) -> None:
+        """Record that PostDICOM answered a request, whatever the answer said, after ``seconds``."""
+
+    def failed(self, operation: str, error: PostDicomError) -> None:
+        """Record that a request failed: no answer, a dropped connection, or a refusal."""
+
+
+_default_observer: RequestObserver | None = None
+
+
+def set_default_observer(observer: RequestObserver | None) -> None:
+    """Set the observer of every client that was not given one (an app's metrics, process-wide)."""
+    # One hook per process, as logging has one root: the app sets it once, before any client.
+    global _default_observer
+    _default_observer = observer
 
 
 class SocketClosed(Exception):
@@ -163,7 +185,9 @@ class Transport:
         router_url: str,
         session: aiohttp.ClientSession,
         timeout: float,
+        observer: RequestObserver | None = None,
     ) -> None:
+        self._observer = observer
         self._api_key = api_key
         self._account_key = account_key
         self._router_url = router_url
@@ -294,13 +318,32 @@ class Transport:
         self.account = account
         return account
 
+    def report_answered(self, operation: str, seconds: float) -> None:
+        """Tell the observer, if any, that a request was answered."""
+        observer = self._observer or _default_observer
+        if observer is not None:
+            observer.answered(operation, seconds)
+
+    def report_failure(self, operation: str, error: PostDicomError) -> None:
+        """Tell the observer, if any, that a request failed (callers use it for refusals in answers)."""
+        observer = self._observer or _default_observer
+        if observer is not None:
+            observer.failed(operation, error)
+
     async def connect(self) -> Account:
         """Run the library's Initialize: discovery, API session, main socket, CreateApiSession."""
         async with self._connect_lock:
             self._check_open()
             if self._main is not None and not self._main.closed and self.account is not None:
                 return self.account
-            return await self._establish()
+            started = time.perf_counter()
+            try:
+                account = await self._establish()
+            except PostDicomError as error:
+                self.report_failure("Initialize", error)
+                raise
+            self.report_answered("Initialize", time.perf_counter() - started)
+            return account
 
     async def _main_socket(self) -> FrameSocket:
         socket = self._main
@@ -341,6 +384,22 @@ class Transport:
         wait_seconds: float | None = None,
     ) -> ResponseFrame:
         """Send a frame on the main socket; after a drop, resend it only if it is safe to repeat."""
+        started = time.perf_counter()
+        try:
+            reply = await self._request(build, operation, repeatable, wait_seconds)
+        except PostDicomError as error:
+            self.report_failure(operation, error)
+            raise
+        self.report_answered(operation, time.perf_counter() - started)
+        return reply
+
+    async def _request(
+        self,
+        build: Callable[[int], RequestFrame],
+        operation: str,
+        repeatable: bool,
+        wait_seconds: float | None,
+    ) -> ResponseFrame:
         for attempt in itertools.count():
             socket = await self._main_socket()
             started = time.perf_counter()

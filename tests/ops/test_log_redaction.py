@@ -21,7 +21,7 @@ from bot.sandbox.postdicom import DEMO_ACCOUNT_KEY, DEMO_API_KEY, PostDicomEmula
 from bot.sandbox.postdicom.seed import ADA_UUID, MAIN_INSTITUTION_UUID
 from bot.ui import connect as connect_ui
 from bot.ui.orders import SHARE_ACTION
-from tests.app.harness import Scenario, eventually, scenario
+from tests.app.harness import Scenario, Transport, eventually, scenario
 
 pytestmark = pytest.mark.usefixtures("restore_logging")
 
@@ -80,7 +80,7 @@ async def _open_a_link(world: Scenario, emulator: PostDicomEmulator, order_uuid:
     ("transport", "log_format"), [("http", "text"), ("socket", "json")], ids=["http-text", "socket-json"]
 )
 async def test_debug_logs_of_a_whole_session_hold_no_secret_and_no_patient_value(
-    tmp_path: Path, emulator: PostDicomEmulator, transport: str, log_format: str
+    tmp_path: Path, emulator: PostDicomEmulator, transport: Transport, log_format: str
 ) -> None:
     output = io.StringIO()
     handler = configure_logging("DEBUG", log_format)
