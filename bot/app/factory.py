@@ -19,8 +19,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 import commands.connect
 import commands.help
 import commands.lifecycle
+import commands.nodes
 import commands.order_actions
 import commands.search
+import commands.users
 from bot.app.pacs_app import PacsApp
 from bot.app.router import CommandRouter
 from bot.app.services import Services
@@ -45,6 +47,8 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     commands.connect,
     commands.lifecycle,
     commands.order_actions,
+    commands.nodes,
+    commands.users,
 )
 
 
