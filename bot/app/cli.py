@@ -10,10 +10,10 @@ from bot.app.server import serve_forever
 from bot.logs import configure_logging
 from bot.settings import RunMode, SettingsError, load_settings
 
-_NO_CREDENTIALS = (
-    "no Slack credentials: set SLACK_APP_TOKEN and SLACK_BOT_TOKEN for Socket Mode, SLACK_BOT_TOKEN and "
-    "SLACK_SIGNING_SECRET for HTTP, or SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_SIGNING_SECRET for "
-    "OAuth (see README.md)"
+SANDBOX_REASON = (
+    "no Slack credentials are set (SLACK_APP_TOKEN + SLACK_BOT_TOKEN for Socket Mode, SLACK_BOT_TOKEN + "
+    "SLACK_SIGNING_SECRET for HTTP, or SLACK_CLIENT_ID + SLACK_CLIENT_SECRET for OAuth; see README.md), "
+    "so this is the sandbox, not your Slack workspace"
 )
 
 
@@ -27,7 +27,10 @@ def _run(_: argparse.Namespace) -> int:
     try:
         settings = load_settings()
         if settings.mode is RunMode.SANDBOX:
-            raise SettingsError(_NO_CREDENTIALS)
+            # Imported here: the sandbox composes the whole tree and a real deployment never needs it.
+            from bot.sandbox.run import DEFAULT_HOST, run_sandbox
+
+            return run_sandbox(host=DEFAULT_HOST, port=settings.port, reason=SANDBOX_REASON)
         settings.require_complete()
     except SettingsError as error:
         sys.stderr.write(f"pacsbot: {error}\n")

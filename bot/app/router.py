@@ -16,6 +16,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.app import metrics
 from bot.app.errors import describe
 from bot.app.request import PacsRequest
 from bot.app.services import Services
@@ -121,18 +122,27 @@ class CommandRouter:
             if subcommand is None:  # pragma: no cover - help is always registered
                 return
         request.text = rest
-        await run_answering_errors(request, subcommand.handler, name=subcommand.name, retry_text=text)
+        await run_answering_errors(
+            request, subcommand.handler, name=subcommand.name, retry_text=text, kind="command"
+        )
 
 
 async def run_answering_errors(
-    request: PacsRequest, handler: Handler, *, name: str, retry_text: str | None = None
+    request: PacsRequest,
+    handler: Handler,
+    *,
+    name: str,
+    retry_text: str | None = None,
+    kind: str = "action",
 ) -> None:
     """Run a handler; a failure becomes a short message to the user (with Retry where it may help)."""
     try:
         await handler(request)
     except UsageError as error:
+        metrics.count_handled(kind, name, error)
         await request.reply(f":warning: {error.message}\nTry: `{error.example}`")
     except Exception as error:
+        metrics.count_handled(kind, name, error)
         message = describe(error)
         if type(error).__module__.startswith("bot.") and message.text:
             logger.info("%s failed for team %s: %s", name, request.workspace.key, type(error).__name__)
@@ -144,3 +154,5 @@ async def run_answering_errors(
             request.services.retry_stash[stash_id] = retry_text
             blocks = retry_message(f":x: {message.text}", stash_id)
         await request.reply(f":x: {message.text}", blocks)
+    else:
+        metrics.count_handled(kind, name, None)
