@@ -17,6 +17,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 import commands.connect
+import commands.folders
 import commands.help
 import commands.lifecycle
 import commands.nodes
@@ -49,6 +50,7 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     commands.order_actions,
     commands.nodes,
     commands.users,
+    commands.folders,
 )
 
 
