@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -13,16 +14,20 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
+from bot.app import metrics
 from bot.app.factory import build_app
+from bot.app.health import Readiness
 from bot.app.pacs_app import PacsApp
 from bot.app.preconnect import preconnect_single_workspace
 from bot.app.services import Services
+from bot.logs import remember_settings_secrets
 from bot.settings import RunMode, Settings
 from bot.store import Cipher
 
 logger = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+METRICS_PATH = "/metrics"
 INSTALL_PATH = "/slack/install"
 OAUTH_REDIRECT_PATH = "/slack/oauth_redirect"
 
@@ -43,23 +48,31 @@ class RunningApp:
 
 
 def web_app(app: PacsApp, settings: Settings) -> web.Application:
-    """Build the aiohttp application: Slack endpoints (HTTP mode) and health probes (always)."""
+    """Build the aiohttp application: Slack endpoints (HTTP mode), health probes and metrics (always)."""
     application = web.Application()
+    readiness = Readiness(app.services)
 
     async def slack_endpoint(request: web.Request) -> web.Response:
+        started = time.perf_counter()
         bolt_request = await to_bolt_request(request)
         bolt_response = await app.bolt.async_dispatch(bolt_request)
+        if request.method == "POST":
+            metrics.observe_ack(bolt_request.body, time.perf_counter() - started)
         return await to_aiohttp_response(bolt_response)
 
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
     async def readyz(_: web.Request) -> web.Response:
-        database_ok = await app.services.store.database.ping()
-        status = 200 if database_ok else 503
-        return web.json_response(
-            {"status": "ok" if database_ok else "unavailable", "database": database_ok}, status=status
-        )
+        status, body = await readiness.report()
+        return web.json_response(body, status=status)
+
+    async def metrics_page(_: web.Request) -> web.Response:
+        body = await metrics.render(app.services.store)
+        return web.Response(body=body, headers={"Content-Type": metrics.CONTENT_TYPE})
+
+    async def stop_readiness(_: web.Application) -> None:
+        await readiness.close()
 
     oauth_flow = app.bolt.oauth_flow
 
@@ -79,6 +92,8 @@ def web_app(app: PacsApp, settings: Settings) -> web.Application:
         application.router.add_get(OAUTH_REDIRECT_PATH, oauth_redirect)
     application.router.add_get("/healthz", healthz)
     application.router.add_get("/readyz", readyz)
+    application.router.add_get(METRICS_PATH, metrics_page)
+    application.on_cleanup.append(stop_readiness)
     return application
 
 
@@ -88,6 +103,7 @@ async def running(
 ) -> AsyncIterator[RunningApp]:
     """Start the app with its HTTP server (and Socket Mode connection), and stop it cleanly."""
     settings.require_complete()
+    remember_settings_secrets(settings)
     keys = settings.encryption_keys()
     cipher = Cipher(keys)
     services = await Services.create(settings, cipher=cipher)
@@ -95,6 +111,8 @@ async def running(
     handler: AsyncSocketModeHandler | None = None
     try:
         app = build_app(settings, services)
+        metrics.install(cache=services.dictionaries.cache)
+        metrics.instrument_slack_client(app.bolt.client)
         runner = web.AppRunner(web_app(app, settings), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, host or settings.host, settings.port if port is None else port)
@@ -103,7 +121,7 @@ async def running(
         base_url = f"http://{host or '127.0.0.1'}:{bound_port}"
         if settings.mode is RunMode.SOCKET:
             assert settings.slack_app_token is not None  # noqa: S101 - SOCKET mode means the token is set
-            handler = AsyncSocketModeHandler(app.bolt, settings.slack_app_token.get_secret_value())
+            handler = metrics.TimedSocketModeHandler(app.bolt, settings.slack_app_token.get_secret_value())
             await handler.connect_async()  # type: ignore[no-untyped-call]
         if settings.postdicom_api_key is not None and settings.slack_bot_token is not None:
             await preconnect_single_workspace(app, settings)
