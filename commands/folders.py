@@ -22,6 +22,7 @@ from bot.app.pacs_app import PacsApp
 from bot.app.request import PacsRequest
 from bot.postdicom import PatientOrder
 from bot.ui.blocks import escape, message
+from bot.ui.confirm import DISMISS_ACTION
 from bot.ui.folders import (
     FOLDER_DELETE_ACTION,
     FOLDER_LINK_ACTION,
@@ -522,6 +523,10 @@ def register(app: PacsApp) -> None:
             )
         await handler(request, await Lookup.start(request), rest.strip())
 
+    async def dismiss(request: PacsRequest, _action: dict[str, Any]) -> None:
+        if request.respond is not None:
+            await request.respond(delete_original=True)
+
     async def acknowledge_link(ack: AsyncAck) -> None:
         # Link buttons open in the browser; Slack still tells the app, and wants an ack.
         await ack()
@@ -544,4 +549,6 @@ def register(app: PacsApp) -> None:
         aliases=("folders",),
     )
     app.action(FOLDER_DELETE_ACTION, confirm_delete)
+    # The Cancel button of every confirmation (folders', orders') lands here.
+    app.action(DISMISS_ACTION, dismiss)
     app.bolt.action(FOLDER_LINK_ACTION)(acknowledge_link)
