@@ -24,5 +24,10 @@ unit: $(STAMP)
 
 test: lint typecheck unit
 
+# Serves the Slack workspace configured in .env or the environment; without Slack credentials it
+# starts the sandbox (local Slack, demo PostDICOM, the app) with its console on http://127.0.0.1:3000/.
+run: $(STAMP)
+	exec $(VENV)/bin/pacsbot run
+
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
