@@ -72,6 +72,22 @@ class SocketClosed(Exception):
     """Internal: the socket a request was waiting on went away."""
 
 
+def session_expired(reply: ResponseFrame) -> bool:
+    """Tell whether a reply refuses a request because the API session is no longer valid."""
+    # Cheap test first: most replies are answers, and some are megabytes of search results.
+    if b"ession" not in reply.api_result[:4096]:
+        return False
+    try:
+        result = reply.json()
+    except ProtocolError:
+        return False
+    if response_succeeded(result):
+        return False
+    message = result.get("ResponseMessage")
+    texts = [message, result.get("Message"), message.get("Message") if isinstance(message, dict) else None]
+    return any(isinstance(text, str) and "session" in text.lower() for text in texts)
+
+
 class FrameSocket:
     """One PostDICOM WebSocket with any number of requests in flight, replies matched by RequestedId."""
 
@@ -79,6 +95,8 @@ class FrameSocket:
         self._websocket = websocket
         self._name = name
         self._pending: dict[int, asyncio.Future[ResponseFrame]] = {}
+        self._idle = asyncio.Event()
+        self._idle.set()
         self._reader = asyncio.create_task(self._read(), name=f"postdicom-{name}-reader")
 
     @classmethod
@@ -113,6 +131,7 @@ class FrameSocket:
             raise SocketClosed
         reply: asyncio.Future[ResponseFrame] = asyncio.get_running_loop().create_future()
         self._pending[frame.message_id] = reply
+        self._idle.clear()
         try:
             async with asyncio.timeout(wait_seconds):
                 try:
@@ -124,6 +143,8 @@ class FrameSocket:
             raise RequestTimeout(f"PostDICOM did not answer {operation} within {wait_seconds:g} s") from None
         finally:
             self._pending.pop(frame.message_id, None)
+            if not self._pending:
+                self._idle.set()
 
     async def _read(self) -> None:
         try:
@@ -139,6 +160,7 @@ class FrameSocket:
                 if not reply.done():
                     reply.set_exception(SocketClosed())
             self._pending.clear()
+            self._idle.set()
 
     def _dispatch(self, data: bytes) -> None:
         try:
@@ -153,6 +175,13 @@ class FrameSocket:
             )
             return
         reply.set_result(frame)
+
+    async def close_when_idle(self, grace_seconds: float) -> None:
+        """Close the socket once its requests in flight are answered (or after a grace period)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(grace_seconds):
+                await self._idle.wait()
+        await self.close()
 
     async def close(self) -> None:
         """Close the socket; requests still waiting fail as if it had dropped."""
@@ -201,6 +230,10 @@ class Transport:
         self.session_uuid: str | None = None
         self.account: Account | None = None
         self.reconnects = 0
+        # One upload at a time per account connection: PostDICOM files plain DICOM parts under the
+        # API session, so two uploads at once would mix their FileIndex numbers.
+        self.upload_lock = asyncio.Lock()
+        self._retiring: set[asyncio.Task[None]] = set()
 
     @property
     def api_key(self) -> str:
@@ -412,8 +445,26 @@ class Transport:
                 logger.info("resending %s after the connection dropped", operation)
                 continue
             logger.debug("%s answered in %.1f ms", operation, (time.perf_counter() - started) * 1000)
+            if attempt == 0 and session_expired(reply):
+                logger.info("the PostDICOM API session expired; initializing again")
+                await self._renew_session(socket)
+                if repeatable:
+                    continue
             return reply
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _renew_session(self, stale: FrameSocket) -> None:
+        async with self._connect_lock:
+            self._check_open()
+            if self._main is not stale:
+                return
+            # Requests still in flight on the old socket get their answers before it closes.
+            self._main = None
+            retiring = asyncio.create_task(stale.close_when_idle(self.timeout))
+            self._retiring.add(retiring)
+            retiring.add_done_callback(self._retiring.discard)
+            await self._establish()
+            self.reconnects += 1
 
     async def open_upload_socket(self, name: str) -> FrameSocket:
         """Open one more WebSocket and register it with the API session, as upload sockets are."""

@@ -578,7 +578,8 @@ async def upload_dicom_files(
             socket_count=upload_sockets,
             scratch=scratch,
         )
-        return await upload.run(sources)
+        async with transport.upload_lock:
+            return await upload.run(sources)
     finally:
         await scratch.cleanup()
 
@@ -617,37 +618,51 @@ async def upload_document_files(
         if not sources:
             await emit(Completed((), (), (), 0))
             return UploadResult((), (), (), 0)
-        orders: dict[str, PatientOrder] = {}
-        sent: list[int] = []
-        bytes_done = 0
-        bytes_total = sum(source.size for source in sources)
-        session = await _initialize(transport, user_uuid, institution_uuid, bytes_total)
-        for source in sources:
-            document = await asyncio.to_thread(source.path.read_bytes)
-            if len(document) != source.size:
-                raise UploadSourceError(f"document {source.index} changed while it was being uploaded")
-            await emit(Reading(source.index, source.index + 1, len(sources)))
-            for part in upload_frames.part_ranges(len(document)):
-                request = upload_frames.process_document(
-                    session,
-                    institution_uuid,
-                    user_uuid,
-                    patient_order_uuid,
-                    file_index=source.index,
-                    file_count=len(sources),
-                    file_name=source.name,
-                    part=part,
-                    document=document,
-                )
-                order = upload_frames.part_result("ProcessDocuments", await _main_request(transport, request))
-                if order is not None and order["PatientOrderUuid"] not in orders:
-                    orders[order["PatientOrderUuid"]] = PatientOrder.model_validate(order)
-                bytes_done += part.length
-                await emit(Sending(bytes_done, bytes_total, source.index))
-            sent.append(source.index)
-        result = UploadResult(tuple(orders.values()), tuple(sent), (), bytes_done)
-        logger.info("document upload done: %d file(s), %d bytes", len(sent), bytes_done)
-        await emit(Completed(result.orders, result.files_sent, (), bytes_done))
-        return result
+        async with transport.upload_lock:
+            return await _send_documents(
+                transport, user_uuid, institution_uuid, patient_order_uuid, sources, emit
+            )
     finally:
         await scratch.cleanup()
+
+
+async def _send_documents(
+    transport: Transport,
+    user_uuid: str,
+    institution_uuid: str,
+    patient_order_uuid: str,
+    sources: list[_Source],
+    emit: _Emitter,
+) -> UploadResult:
+    orders: dict[str, PatientOrder] = {}
+    sent: list[int] = []
+    bytes_done = 0
+    bytes_total = sum(source.size for source in sources)
+    session = await _initialize(transport, user_uuid, institution_uuid, bytes_total)
+    for source in sources:
+        document = await asyncio.to_thread(source.path.read_bytes)
+        if len(document) != source.size:
+            raise UploadSourceError(f"document {source.index} changed while it was being uploaded")
+        await emit(Reading(source.index, source.index + 1, len(sources)))
+        for part in upload_frames.part_ranges(len(document)):
+            request = upload_frames.process_document(
+                session,
+                institution_uuid,
+                user_uuid,
+                patient_order_uuid,
+                file_index=source.index,
+                file_count=len(sources),
+                file_name=source.name,
+                part=part,
+                document=document,
+            )
+            order = upload_frames.part_result("ProcessDocuments", await _main_request(transport, request))
+            if order is not None and order["PatientOrderUuid"] not in orders:
+                orders[order["PatientOrderUuid"]] = PatientOrder.model_validate(order)
+            bytes_done += part.length
+            await emit(Sending(bytes_done, bytes_total, source.index))
+        sent.append(source.index)
+    result = UploadResult(tuple(orders.values()), tuple(sent), (), bytes_done)
+    logger.info("document upload done: %d file(s), %d bytes", len(sent), bytes_done)
+    await emit(Completed(result.orders, result.files_sent, (), bytes_done))
+    return result
