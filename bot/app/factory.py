@@ -22,6 +22,7 @@ import commands.help
 import commands.lifecycle
 import commands.nodes
 import commands.order_actions
+import commands.orders
 import commands.search
 import commands.users
 from bot.app.pacs_app import PacsApp
@@ -51,6 +52,7 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     commands.nodes,
     commands.users,
     commands.folders,
+    commands.orders,
 )
 
 
