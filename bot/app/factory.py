@@ -20,6 +20,7 @@ import commands.connect
 import commands.folders
 import commands.help
 import commands.lifecycle
+import commands.links
 import commands.nodes
 import commands.order_actions
 import commands.orders
@@ -53,6 +54,7 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     commands.users,
     commands.folders,
     commands.orders,
+    commands.links,
 )
 
 
