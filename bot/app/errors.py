@@ -90,6 +90,14 @@ _VERBS = {
     "SetFlagToPatientOrder": "set that flag",
     "DeleteOrder": "delete the order",
     "GetViewUrl": "give a viewer link",
+    "AssignPatientOrderToUser": "assign the order",
+    "AssignPatientOrderToUserGroup": "assign the order",
+    "UnassignPatientOrderFromUser": "take them off the order",
+    "UnassignPatientOrderFromUserGroup": "take them off the order",
+    "AssignPatientOrderToLocation": "move the order to that institution",
+    "GetAccountFlagDictionary": "list the account's flags",
+    "GetUserList": "list the account's users",
+    "GetUserGroupList": "list the account's user groups",
 }
 
 
