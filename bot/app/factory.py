@@ -25,6 +25,7 @@ import commands.nodes
 import commands.order_actions
 import commands.orders
 import commands.search
+import commands.settings
 import commands.users
 from bot.app.pacs_app import PacsApp
 from bot.app.router import CommandRouter
@@ -55,6 +56,7 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     commands.folders,
     commands.orders,
     commands.links,
+    commands.settings,
 )
 
 

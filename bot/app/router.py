@@ -17,9 +17,10 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import metrics
-from bot.app.errors import describe
+from bot.app.errors import NotAllowed, describe
 from bot.app.request import PacsRequest
 from bot.app.services import Services
+from bot.store.audit import AuditOutcome
 from bot.ui.blocks import RETRY_ACTION, retry_message
 from commands.grammar import UsageError, split_command
 
@@ -122,9 +123,30 @@ class CommandRouter:
             if subcommand is None:  # pragma: no cover - help is always registered
                 return
         request.text = rest
-        await run_answering_errors(
-            request, subcommand.handler, name=subcommand.name, retry_text=text, kind="command"
+        # Admin-only subcommands (connect, settings…) show no patient data and must stay reachable,
+        # or an admin could lock everyone out by allowing only a channel the bot has left.
+        handler = (
+            subcommand.handler if subcommand.admin_only else only_in_allowed_channels(subcommand.handler)
         )
+        await run_answering_errors(request, handler, name=subcommand.name, retry_text=text, kind="command")
+
+
+def only_in_allowed_channels(handler: Handler) -> Handler:
+    """Wrap a handler so that it runs only in the channels the workspace's settings allow."""
+
+    async def guarded(request: PacsRequest) -> None:
+        settings = await request.settings()
+        if request.channel_id and not settings.allows_channel(request.channel_id):
+            await request.audit(
+                "pacs.channel_not_allowed", AuditOutcome.DENIED, error_code="channel_not_allowed"
+            )
+            allowed = ", ".join(f"<#{channel}>" for channel in settings.allowed_channels[:10])
+            raise NotAllowed(
+                "/pacs is not enabled in this channel.", hint=f"An admin allowed it in {allowed}."
+            )
+        await handler(request)
+
+    return guarded
 
 
 async def run_answering_errors(
