@@ -26,7 +26,9 @@ import commands.order_actions
 import commands.orders
 import commands.search
 import commands.settings
+import commands.share
 import commands.users
+import commands.view
 from bot.app.pacs_app import PacsApp
 from bot.app.router import CommandRouter
 from bot.app.services import Services
@@ -51,6 +53,8 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     commands.connect,
     commands.lifecycle,
     commands.order_actions,
+    commands.share,
+    commands.view,
     commands.nodes,
     commands.users,
     commands.folders,
