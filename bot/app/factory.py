@@ -17,6 +17,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 import commands.connect
+import commands.flag
 import commands.folders
 import commands.help
 import commands.lifecycle
@@ -55,6 +56,7 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     commands.order_actions,
     commands.share,
     commands.view,
+    commands.flag,
     commands.nodes,
     commands.users,
     commands.folders,
