@@ -16,6 +16,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+import commands.assign
 import commands.connect
 import commands.flag
 import commands.folders
@@ -57,6 +58,7 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     commands.share,
     commands.view,
     commands.flag,
+    commands.assign,
     commands.nodes,
     commands.users,
     commands.folders,
