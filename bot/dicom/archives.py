@@ -1,0 +1,208 @@
+"""Zip archives of studies (CD exports with a DICOMDIR, zipped folders): vetted, then unpacked to disk.
+
+Before anything is unpacked the whole central directory is checked: encrypted members, compression
+methods the standard library cannot undo, more members than allowed, and zip bombs (an expanded
+size over the absolute limit, or a compression ratio no real study reaches) reject the archive.
+Members are then streamed to disk one chunk at a time, with the expanded bytes counted as they
+come, so a central directory that lies is caught too. Member names are only used to recognise a
+DICOMDIR and to tell people what was skipped; files are written under names of our own.
+
+Everything here blocks: callers run it in a worker thread.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+_CHUNK = 1024 * 1024
+_SUPPORTED = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA})
+_AES = 99
+_DEFLATE64 = 9
+# Members this big must also compress no better than the ratio limit on their own.
+_RATIO_CHECK_MIN_BYTES = 8 * 1024 * 1024
+_JUNK_NAMES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class ArchiveProblem(enum.StrEnum):
+    """Why an archive is refused as a whole."""
+
+    ENCRYPTED = "encrypted"
+    TOO_LARGE = "too_large"
+    RATIO = "ratio"
+    TOO_MANY_FILES = "too_many_files"
+    UNSUPPORTED = "unsupported"
+    CORRUPT = "corrupt"
+
+
+class ArchiveRejected(Exception):
+    """An archive that is not unpacked; the message says why in words fit for the person who shared it."""
+
+    def __init__(self, problem: ArchiveProblem, message: str) -> None:
+        super().__init__(message)
+        self.problem = problem
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveLimits:
+    """How far an archive may expand: in total, relative to its own size, and in member count."""
+
+    max_expanded_bytes: int
+    max_ratio: float
+    max_members: int = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveMember:
+    """One file in an archive."""
+
+    index: int
+    name: str
+    size: int
+    compressed_size: int
+
+    @property
+    def is_dicomdir(self) -> bool:
+        """Tell whether the member is named like a CD's DICOMDIR index."""
+        return self.name.upper() == "DICOMDIR"
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveListing:
+    """The files of a vetted archive (folders and operating-system litter left out)."""
+
+    members: tuple[ArchiveMember, ...]
+    expanded_bytes: int
+
+
+def display_name(member_name: str) -> str:
+    """Return the base name of a member, cleaned for display."""
+    base = re.split(r"[\\/]", member_name.rstrip("/\\"))[-1]
+    return _UNPRINTABLE.sub("", base)[:80] or "(unnamed)"
+
+
+def _is_litter(info: zipfile.ZipInfo) -> bool:
+    parts = re.split(r"[\\/]", info.filename)
+    base = parts[-1]
+    return "__MACOSX" in parts or base.startswith("._") or base.lower() in _JUNK_NAMES
+
+
+class Archive:
+    """An open, vetted archive; use as a context manager and read or extract its members."""
+
+    def __init__(self, path: str | os.PathLike[str], limits: ArchiveLimits) -> None:
+        archive_size = os.path.getsize(path)
+        try:
+            self._zip = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+            raise ArchiveRejected(
+                ArchiveProblem.CORRUPT, "it is not a zip archive that can be read"
+            ) from None
+        try:
+            self._infos = self._zip.infolist()
+            self.listing = _vet(self._infos, archive_size, limits)
+        except BaseException:
+            self._zip.close()
+            raise
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the archive file."""
+        self._zip.close()
+
+    def head(self, member: ArchiveMember, count: int) -> bytes:
+        """Return the first ``count`` expanded bytes of a member."""
+        try:
+            with self._zip.open(self._infos[member.index]) as source:
+                return source.read(count)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError):
+            raise ArchiveRejected(
+                ArchiveProblem.CORRUPT, "a file in it cannot be unpacked (it is damaged)"
+            ) from None
+
+    def extract(self, member: ArchiveMember, destination: str | os.PathLike[str], budget: int) -> int:
+        """Stream a member to ``destination``, refusing to write more than ``budget`` bytes; return its size."""
+        target = Path(destination)
+        written = 0
+        try:
+            with self._zip.open(self._infos[member.index]) as source, target.open("wb") as output:
+                while chunk := source.read(_CHUNK):
+                    written += len(chunk)
+                    if written > member.size or written > budget:
+                        raise ArchiveRejected(
+                            ArchiveProblem.TOO_LARGE, "a file in it expands beyond what the archive declares"
+                        )
+                    output.write(chunk)
+        except ArchiveRejected:
+            target.unlink(missing_ok=True)
+            raise
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError):
+            # zipfile raises BadZipFile for a CRC mismatch and RuntimeError for a missing password.
+            target.unlink(missing_ok=True)
+            raise ArchiveRejected(
+                ArchiveProblem.CORRUPT, "a file in it cannot be unpacked (it is damaged)"
+            ) from None
+        return written
+
+
+def _vet(infos: list[zipfile.ZipInfo], archive_size: int, limits: ArchiveLimits) -> ArchiveListing:
+    if len(infos) > limits.max_members:
+        raise ArchiveRejected(
+            ArchiveProblem.TOO_MANY_FILES,
+            f"it holds {len(infos):,} entries, more than the {limits.max_members:,} allowed",
+        )
+    members: list[ArchiveMember] = []
+    expanded = 0
+    for index, info in enumerate(infos):
+        if info.flag_bits & 0x1 or info.compress_type == _AES:
+            raise ArchiveRejected(
+                ArchiveProblem.ENCRYPTED,
+                "it is encrypted (password-protected); share the files or an unencrypted zip instead",
+            )
+        if info.is_dir() or _is_litter(info):
+            continue
+        if info.compress_type not in _SUPPORTED:
+            method = "Deflate64" if info.compress_type == _DEFLATE64 else f"method {info.compress_type}"
+            raise ArchiveRejected(
+                ArchiveProblem.UNSUPPORTED,
+                f"it uses a compression ({method}) the app cannot unpack; zip it again with standard compression",
+            )
+        if info.file_size >= _RATIO_CHECK_MIN_BYTES and info.file_size > limits.max_ratio * max(
+            info.compress_size, 1
+        ):
+            raise _ratio_rejection(limits)
+        expanded += info.file_size
+        members.append(ArchiveMember(index, display_name(info.filename), info.file_size, info.compress_size))
+    if expanded > limits.max_expanded_bytes:
+        raise ArchiveRejected(
+            ArchiveProblem.TOO_LARGE,
+            f"it would expand to {_size(expanded)}, more than the {_size(limits.max_expanded_bytes)} allowed",
+        )
+    if expanded > limits.max_ratio * max(archive_size, 1):
+        raise _ratio_rejection(limits)
+    return ArchiveListing(tuple(members), expanded)
+
+
+def _ratio_rejection(limits: ArchiveLimits) -> ArchiveRejected:
+    return ArchiveRejected(
+        ArchiveProblem.RATIO,
+        f"it expands more than {limits.max_ratio:g} times its size, which no real study does (a zip bomb?)",
+    )
+
+
+def _size(value: int) -> str:
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if value >= scale:
+            return f"{value / scale:.1f} {unit}"
+    return f"{value} bytes"

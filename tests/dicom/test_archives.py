@@ -1,0 +1,108 @@
+"""Zip archives: vetted before unpacking (bombs, encryption, methods), streamed member by member."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from bot.dicom import Archive, ArchiveLimits, ArchiveProblem, ArchiveRejected
+from tests.dicom.samples import CT_SMALL, mark_encrypted, write, zip_bytes, zip_of_zeros
+
+LIMITS = ArchiveLimits(max_expanded_bytes=64 * 1024 * 1024, max_ratio=100)
+
+
+def rejection(path: Path, limits: ArchiveLimits = LIMITS) -> ArchiveRejected:
+    with pytest.raises(ArchiveRejected) as caught:
+        Archive(path, limits)
+    return caught.value
+
+
+def test_members_are_listed_without_folders_or_os_litter(tmp_path: Path) -> None:
+    data = zip_bytes(
+        [
+            ("CD/DICOMDIR", b"x"),
+            ("CD/IMAGES/IM1", CT_SMALL.read_bytes()),
+            ("__MACOSX/CD/._IM1", b"junk"),
+            ("CD/.DS_Store", b"junk"),
+            ("CD/README.TXT", b"hello"),
+        ]
+    )
+    with Archive(write(tmp_path / "cd.zip", data), LIMITS) as archive:
+        names = [member.name for member in archive.listing.members]
+        assert names == ["DICOMDIR", "IM1", "README.TXT"]
+        assert archive.listing.members[0].is_dicomdir
+        assert archive.head(archive.listing.members[1], 132)[128:] == b"DICM"
+        size = archive.extract(archive.listing.members[1], tmp_path / "out", budget=10**9)
+    assert (tmp_path / "out").read_bytes() == CT_SMALL.read_bytes()
+    assert size == CT_SMALL.stat().st_size
+
+
+def test_a_bomb_is_refused_by_its_ratio(tmp_path: Path) -> None:
+    path = write(tmp_path / "bomb.zip", zip_of_zeros(32 * 1024 * 1024))
+    assert rejection(path).problem is ArchiveProblem.RATIO
+
+
+def test_a_bomb_is_refused_by_its_expanded_size(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "big.zip",
+        zip_bytes(
+            [("a", b"\x01" * 4096)] * 0 + [(f"f{i}", bytes(range(256)) * 64) for i in range(8)],
+            compression=zipfile.ZIP_STORED,
+        ),
+    )
+    rejected = rejection(path, ArchiveLimits(max_expanded_bytes=100_000, max_ratio=100))
+    assert rejected.problem is ArchiveProblem.TOO_LARGE
+    assert "100,000" not in rejected.message  # sizes are written for people
+    assert "97.7 KB" in rejected.message
+
+
+def test_many_small_members_add_up_to_the_ratio(tmp_path: Path) -> None:
+    path = write(tmp_path / "many.zip", zip_bytes((f"f{i}", b"\x00" * 200_000) for i in range(50)))
+    assert rejection(path).problem is ArchiveProblem.RATIO
+
+
+def test_encrypted_archives_are_refused(tmp_path: Path) -> None:
+    path = write(tmp_path / "secret.zip", mark_encrypted(zip_bytes([("IM1", CT_SMALL.read_bytes())])))
+    rejected = rejection(path)
+    assert rejected.problem is ArchiveProblem.ENCRYPTED
+    assert "password" in rejected.message
+
+
+def test_too_many_members_are_refused(tmp_path: Path) -> None:
+    path = write(tmp_path / "many.zip", zip_bytes((f"f{i}", b"x") for i in range(30)))
+    assert rejection(path, ArchiveLimits(10**9, 100, max_members=20)).problem is ArchiveProblem.TOO_MANY_FILES
+
+
+def test_an_unsupported_method_is_named(tmp_path: Path) -> None:
+    data = bytearray(zip_bytes([("IM1", CT_SMALL.read_bytes())], compression=zipfile.ZIP_STORED))
+    for signature, offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):
+        at = data.find(signature)
+        data[at + offset] = 9  # Deflate64, which Windows uses for big archives
+    rejected = rejection(write(tmp_path / "d64.zip", bytes(data)))
+    assert rejected.problem is ArchiveProblem.UNSUPPORTED
+    assert "Deflate64" in rejected.message
+
+
+def test_garbage_is_a_corrupt_archive(tmp_path: Path) -> None:
+    assert rejection(write(tmp_path / "x.zip", b"PK\x03\x04 not really")).problem is ArchiveProblem.CORRUPT
+
+
+def test_a_member_that_expands_past_its_declared_size_is_stopped(tmp_path: Path) -> None:
+    with Archive(write(tmp_path / "a.zip", zip_bytes([("IM1", CT_SMALL.read_bytes())])), LIMITS) as archive:
+        member = archive.listing.members[0]
+        with pytest.raises(ArchiveRejected):
+            archive.extract(member, tmp_path / "out", budget=1000)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_damaged_member_is_reported_not_raised_raw(tmp_path: Path) -> None:
+    data = bytearray(zip_bytes([("IM1", CT_SMALL.read_bytes())], compression=zipfile.ZIP_STORED))
+    data[4000] ^= 0xFF  # inside the stored member: its CRC no longer matches
+    with (
+        Archive(write(tmp_path / "a.zip", bytes(data)), LIMITS) as archive,
+        pytest.raises(ArchiveRejected) as caught,
+    ):
+        archive.extract(archive.listing.members[0], tmp_path / "out", budget=10**9)
+    assert caught.value.problem is ArchiveProblem.CORRUPT

@@ -1,0 +1,124 @@
+"""One DICOM file: identifiers, truncation anywhere, missing UIDs, DICOMDIRs, Part 10 wrapping."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pydicom
+import pytest
+
+from bot.dicom import DicomDirectory, DicomInstance, DicomRejected, Problem, inspect_dicom, write_part10
+from tests.dicom.samples import CT_SMALL, LOGIN_PAGE, ct_image, pydicom_file, write
+
+
+def instance(path: Path) -> DicomInstance:
+    found = inspect_dicom(path)
+    assert isinstance(found, DicomInstance)
+    return found
+
+
+def problem(path: Path) -> Problem:
+    with pytest.raises(DicomRejected) as caught:
+        inspect_dicom(path)
+    return caught.value.problem
+
+
+def test_a_whole_file_gives_its_identifiers_and_study() -> None:
+    found = instance(CT_SMALL)
+    assert found.sop_instance_uid == "1.3.6.1.4.1.5962.1.1.1.1.1.20040119072730.12322"
+    assert found.study_instance_uid == "1.3.6.1.4.1.5962.1.2.1.20040119072730.12322"
+    assert (found.modality, found.study_date) == ("CT", "2004-01-19")
+    assert not found.needs_wrapping
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "MR_small_implicit.dcm",
+        "MR_small_bigendian.dcm",
+        "JPEG2000.dcm",
+        "image_dfl.dcm",
+        "reportsi.dcm",
+        "examples_ybr_color.dcm",
+        "waveform_ecg.dcm",
+        "MR_small_RLE.dcm",
+        "rtdose.dcm",
+    ],
+)
+def test_other_transfer_syntaxes_and_objects_pass(name: str) -> None:
+    assert instance(pydicom_file(name)).sop_instance_uid
+
+
+@pytest.mark.parametrize("cut", [600, 2000, 5000, 6290, 7000, 38206, 39205])
+def test_a_file_cut_short_anywhere_is_truncated(tmp_path: Path, cut: int) -> None:
+    path = write(tmp_path / "cut.dcm", CT_SMALL.read_bytes()[:cut])
+    assert problem(path) is Problem.TRUNCATED
+
+
+@pytest.mark.parametrize("name", ["MR_truncated.dcm", "rtplan_truncated.dcm"])
+def test_pydicoms_truncated_samples_are_truncated(name: str) -> None:
+    assert problem(pydicom_file(name)) is Problem.TRUNCATED
+
+
+def test_pixel_data_shorter_than_the_image_needs_is_truncated(tmp_path: Path) -> None:
+    data = ct_image(rows=64, columns=64)
+    dataset = pydicom.dcmread(pydicom.filebase.DicomBytesIO(data))
+    dataset.PixelData = dataset.PixelData[:4096]
+    dataset.save_as(tmp_path / "short.dcm", enforce_file_format=True)
+    with pytest.raises(DicomRejected) as caught:
+        inspect_dicom(tmp_path / "short.dcm")
+    assert caught.value.problem is Problem.TRUNCATED
+    assert "4096 of the 8192 bytes" in caught.value.message
+
+
+def test_encapsulated_pixel_data_cut_inside_a_fragment_is_truncated(tmp_path: Path) -> None:
+    data = pydicom_file("JPEG2000.dcm").read_bytes()
+    assert problem(write(tmp_path / "j2k.dcm", data[:-200])) is Problem.TRUNCATED
+
+
+def test_files_without_the_key_uids_are_refused(tmp_path: Path) -> None:
+    path = write(tmp_path / "x.dcm", ct_image(omit=["SeriesInstanceUID"]))
+    with pytest.raises(DicomRejected) as caught:
+        inspect_dicom(path)
+    assert caught.value.problem is Problem.MISSING_UIDS
+    assert "SeriesInstanceUID" in caught.value.message
+
+
+def test_web_pages_and_junk_are_not_dicom(tmp_path: Path) -> None:
+    assert problem(write(tmp_path / "page.dcm", LOGIN_PAGE)) is Problem.NOT_DICOM
+    assert problem(write(tmp_path / "empty.dcm", b"")) is Problem.NOT_DICOM
+    assert problem(pydicom_file("no_meta.dcm")) is Problem.NOT_DICOM
+
+
+def test_a_dicomdir_is_recognised_and_not_an_instance() -> None:
+    assert isinstance(inspect_dicom(pydicom_file("dicomdirtests/DICOMDIR")), DicomDirectory)
+
+
+def test_messages_never_quote_values_from_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path / "x.dcm", ct_image(patient="SECRET^NAME", omit=["StudyInstanceUID"]))
+    with pytest.raises(DicomRejected) as caught:
+        inspect_dicom(path)
+    assert "SECRET" not in str(caught.value)
+
+
+def test_a_file_missing_its_preamble_is_wrapped_back_into_part10(tmp_path: Path) -> None:
+    source = write(tmp_path / "bare.dcm", CT_SMALL.read_bytes()[128:])
+    found = instance(source)
+    assert found.needs_wrapping
+    size = write_part10(source, tmp_path / "fixed.dcm", found)
+    fixed = (tmp_path / "fixed.dcm").read_bytes()
+    assert fixed[:128] == b"\x00" * 128
+    assert fixed[128:] == CT_SMALL.read_bytes()[128:]
+    assert size == CT_SMALL.stat().st_size
+
+
+@pytest.mark.parametrize("name", ["ExplVR_LitEndNoMeta.dcm", "rtstruct.dcm"])
+def test_a_raw_dataset_gets_file_meta_and_reads_as_part10(tmp_path: Path, name: str) -> None:
+    found = instance(pydicom_file(name))
+    assert found.needs_wrapping
+    write_part10(pydicom_file(name), tmp_path / "wrapped.dcm", found)
+    rewrapped = instance(tmp_path / "wrapped.dcm")
+    assert not rewrapped.needs_wrapping
+    assert rewrapped.sop_instance_uid == found.sop_instance_uid
+    dataset = pydicom.dcmread(tmp_path / "wrapped.dcm")
+    assert dataset.file_meta.TransferSyntaxUID == found.layout.transfer_syntax_uid
