@@ -8,8 +8,10 @@ from bot.sandbox.postdicom import CT_ORDER_UUID, PostDicomEmulator
 from bot.store import AuditOutcome
 from bot.ui.flags import FLAG_BLOCK, FLAG_CHOICE_ACTION, FLAG_INPUT, FLAG_MODAL
 from bot.ui.orders import FLAG_ACTION, PICK_ACTION
+from bot.ui.values import OrderRef
 from tests.app.harness import Scenario, eventually
 from tests.app.order_steps import (
+    audit_entries,
     audited,
     channel_message,
     ct_order,
@@ -173,3 +175,28 @@ async def test_a_hundred_concurrent_flags_make_one_dictionary_call(
     await eventually(answered, within=60, what="100 answers")
     assert emulator.stats.frames[DICTIONARY_FRAME] == 1
     assert ct_order(emulator).flags == {PRIORITY: URGENT}
+
+
+async def test_a_channel_card_that_is_gone_gets_the_result_privately(
+    pacs: Scenario, emulator: PostDicomEmulator
+) -> None:
+    await pacs.command(pacs.demo.member, "share 1CT1")
+    shared = await channel_message(pacs, "shared a study")
+    await pacs.click(pacs.demo.member, FLAG_ACTION, message=shared)
+    view = await pacs.modal(pacs.demo.member, FLAG_MODAL)
+    pacs.slack.state.delete_message(shared)
+    await submit(pacs, view, {FLAG_BLOCK: {FLAG_INPUT: f"{READING}.{READ}"}})
+    message = await pacs.ephemeral(pacs.demo.member, "set the flag")
+    assert ":triangular_flag_on_post: Read" in rendered(message)
+    assert ct_order(emulator).flags == {READING: READ}
+
+
+async def test_a_button_for_an_order_of_another_account_does_nothing(
+    pacs: Scenario, emulator: PostDicomEmulator
+) -> None:
+    results = await search_card(pacs, pacs.demo.member)
+    foreign = OrderRef("0badc0de-0000-4000-8000-000000000000").encode("flag")
+    await pacs.click(pacs.demo.member, FLAG_ACTION, message=results, value=foreign)
+    await pacs.ephemeral(pacs.demo.member, "PostDICOM refused")
+    assert FLAG_CHOICE_ACTION not in rendered(results)
+    assert not await audit_entries(pacs, "order.flag")
