@@ -1,18 +1,21 @@
 """``pacsbot db …``: migrate the database, rotate the encryption key, make a new key.
 
-The database URL comes from ``--database-url``, else ``PACSBOT_DATABASE_URL``, else the SQLite
-default. Encryption keys come only from ``PACSBOT_ENCRYPTION_KEY``: a key on the command line
-would show in the process list and the shell history.
+The database URL comes from ``--database-url``, else the settings (``PACSBOT_DATABASE_URL``, else
+the SQLite default). Encryption keys come only from the settings' ``PACSBOT_ENCRYPTION_KEY``: a key
+on the command line would show in the process list and the shell history. Like the rest of the
+app, these commands read the environment (and ``.env``) through :func:`bot.settings.load_settings`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 DATABASE_URL_VARIABLE = "PACSBOT_DATABASE_URL"
 ENCRYPTION_KEY_VARIABLE = "PACSBOT_ENCRYPTION_KEY"
@@ -56,23 +59,30 @@ def _sync(
     action: Callable[[argparse.Namespace], Coroutine[Any, Any, int]],
 ) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
+        from bot.settings import SettingsError
         from bot.store.crypto import EncryptionKeyError
         from bot.store.database import DatabaseURLError
 
         try:
             return asyncio.run(action(args))
-        except (DatabaseURLError, EncryptionKeyError) as error:
+        except (DatabaseURLError, EncryptionKeyError, SettingsError) as error:
             sys.stderr.write(f"pacsbot db: {error}\n")
             return 2
 
     return run
 
 
-def _database_url(args: argparse.Namespace) -> str:
-    from bot.store.database import DEFAULT_DATABASE_URL
+def _settings() -> Settings:
+    from bot.settings import load_settings
 
-    url: str | None = args.database_url or os.environ.get(DATABASE_URL_VARIABLE)
-    return url or DEFAULT_DATABASE_URL
+    return load_settings()
+
+
+def _database_url(args: argparse.Namespace) -> str:
+    # The settings are read only when they are needed, so that --database-url works whatever
+    # else the environment holds.
+    url: str = args.database_url or _settings().database_url
+    return url
 
 
 async def _upgrade(args: argparse.Namespace) -> int:
@@ -106,8 +116,8 @@ async def _rotate_keys(args: argparse.Namespace) -> int:
     from bot.store.database import Database
     from bot.store.maintenance import rotate_secrets
 
-    key_text = os.environ.get(ENCRYPTION_KEY_VARIABLE, "")
-    cipher = Cipher.from_setting(key_text)
+    key = _settings().encryption_key
+    cipher = Cipher.from_setting(key.get_secret_value() if key is not None else "")
     async with Database(_database_url(args)) as database:
         rotated = await rotate_secrets(database, cipher)
     sys.stdout.write(

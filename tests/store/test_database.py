@@ -199,7 +199,8 @@ def test_pacsbot_db_rotate_keys_refuses_a_malformed_key_without_echoing_it(
     exit_code = main(["db", "rotate-keys", "--database-url", f"sqlite:///{tmp_path}/x.db"])
     assert exit_code == 2
     error = capsys.readouterr().err
-    assert "not a valid Fernet key" in error
+    # The settings check the key before the command runs, as they do for pacsbot run.
+    assert "PACSBOT_ENCRYPTION_KEY holds a key that is not a Fernet key" in error
     assert "hunter2" not in error
 
 
