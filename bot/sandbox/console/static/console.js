@@ -18,6 +18,7 @@
     threadNodes: new Map(),
     modalKey: "",
     homeKey: "",
+    follow: false,
   };
 
   const $ = (id) => document.getElementById(id);
@@ -133,18 +134,33 @@
 
   const EMPHASIS = /(^|[^\w*_~`])([*_~])([^\s*_~](?:[^\n]*?[^\s])?)\2(?![\w])/;
   const EMPHASIS_TAG = { "*": "strong", _: "em", "~": "s" };
+  const TOKEN = /\u0000(\d+)\u0001/g;
 
-  function emphasis(text, parent) {
+  // Code spans and <links> are set aside first so that emphasis may surround them but never
+  // reach into them (URLs are full of underscores).
+  function emphasis(text, parent, tokens) {
     let rest = text;
     while (rest) {
       const match = EMPHASIS.exec(rest);
-      if (!match) { plainText(rest, parent); return; }
-      plainText(rest.slice(0, match.index) + match[1], parent);
+      if (!match) { withTokens(rest, parent, tokens); return; }
+      withTokens(rest.slice(0, match.index) + match[1], parent, tokens);
       const strong = el(EMPHASIS_TAG[match[2]]);
-      emphasis(match[3], strong);
+      emphasis(match[3], strong, tokens);
       parent.append(strong);
       rest = rest.slice(match.index + match[0].length);
     }
+  }
+
+  function withTokens(text, parent, tokens) {
+    let last = 0;
+    for (const match of text.matchAll(TOKEN)) {
+      if (match.index > last) plainText(text.slice(last, match.index), parent);
+      const token = tokens[Number(match[1])];
+      if (token.startsWith("`")) parent.append(el("code", { text: decodeEntities(token.slice(1, -1)) }));
+      else angle(token.slice(1, -1), parent);
+      last = match.index + match[0].length;
+    }
+    if (last < text.length) plainText(text.slice(last), parent);
   }
 
   function person(id) {
@@ -165,7 +181,7 @@
       parent.append(el("span", { class: "mention", text: label || "@" + special }));
     } else if (/^(https?:|mailto:)/i.test(target)) {
       const link = el("a", { href: decodeEntities(target), target: "_blank", rel: "noopener noreferrer" });
-      if (label) emphasis(label, link); else plainText(target, link, false);
+      if (label) emphasis(label, link, []); else plainText(target, link, false);
       parent.append(link);
     } else {
       plainText("<" + token + ">", parent);
@@ -178,16 +194,12 @@
   }
 
   function inline(text, parent) {
-    const tokens = /`([^`\n]+)`|<([^<>\n]+)>/g;
-    let last = 0;
-    let match;
-    while ((match = tokens.exec(text)) !== null) {
-      if (match.index > last) emphasis(text.slice(last, match.index), parent);
-      if (match[1] !== undefined) parent.append(el("code", { text: decodeEntities(match[1]) }));
-      else angle(match[2], parent);
-      last = tokens.lastIndex;
-    }
-    if (last < text.length) emphasis(text.slice(last), parent);
+    const tokens = [];
+    const masked = text.replace(/`[^`\n]+`|<[^<>\n]+>/g, (token) => {
+      tokens.push(token);
+      return `\u0000${tokens.length - 1}\u0001`;
+    });
+    emphasis(masked, parent, tokens);
   }
 
   function mrkdwn(text) {
@@ -361,6 +373,7 @@
 
   async function dispatch(ctx, block, element, selection, trigger) {
     if (element.confirm && !(await confirmDialog(element.confirm))) return;
+    S.follow = true;
     if (trigger) trigger.disabled = true;
     try {
       await post("/console/api/action", {
@@ -739,9 +752,11 @@
     const nearBottom = container.scrollHeight - container.scrollTop - container.clientHeight < 80;
     const seen = new Set();
     let previous = null;
+    let added = false;
     for (const message of messages) {
       const signature = JSON.stringify(message);
       let entry = nodes.get(message.key);
+      if (!entry) added = true;
       if (!entry || entry.signature !== signature) {
         const node = renderMessage(message, channelId, inThread);
         if (entry) entry.node.replaceWith(node);
@@ -761,7 +776,12 @@
     } else if (messages.length) {
       container.querySelectorAll(".empty").forEach((node) => node.remove());
     }
-    if (nearBottom || container._fresh) { container.scrollTop = container.scrollHeight; container._fresh = false; }
+    // Like Slack: stay at the newest message, and jump to it when the person's own doing added one.
+    if (nearBottom || container._fresh || (added && S.follow)) {
+      container.scrollTop = container.scrollHeight;
+      container._fresh = false;
+      if (added) S.follow = false;
+    }
   }
 
   function resetList(container, nodes) {
@@ -969,6 +989,7 @@
   }
 
   async function send(text, threadTs, status) {
+    S.follow = true;
     const command = text.startsWith("/");
     if (status && command) status.textContent = `Sending ${text.split(" ")[0]}…`;
     try {
@@ -1008,6 +1029,7 @@
 
   async function upload(files, threadTs) {
     if (!files.length || !S.channel || S.home) return;
+    S.follow = true;
     const form = new FormData();
     form.append("user", S.user);
     form.append("channel", S.channel);
