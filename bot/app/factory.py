@@ -135,7 +135,9 @@ def build_app(settings: Settings, services: Services) -> PacsApp:
     """Build the Bolt app and register the router and every command module on it."""
     bolt = build_bolt(settings, services)
     app = PacsApp(bolt=bolt, services=services, router=CommandRouter(services))
+    # Bolt tries listeners in the order they were added, building each matcher's arguments on the
+    # way; /pacs goes first so that a command's ack does not wait behind every button's matcher.
+    app.router.register(bolt)
     for module in COMMAND_MODULES:
         module.register(app)
-    app.router.register(bolt)
     return app
