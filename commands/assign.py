@@ -145,14 +145,12 @@ def _unique(candidates: Sequence[Candidate[Assignee]]) -> tuple[Assignee, ...]:
 
 def match_assignee(typed: str, pool: Sequence[Assignee], directory: Directory) -> Assignee | Offer:
     """Pick the user or group a name means (full name, user name or group name), or what to offer."""
+    user_names = {user.user_uuid.lower(): user.user_name for user in directory.users if user.user_name}
     candidates: list[Candidate[Assignee]] = []
     for item in pool:
         candidates.append(Candidate(item.name, item))
-        account_user = next(
-            (user for user in directory.users if user.user_uuid.lower() == item.uuid.lower()), None
-        )
-        if item.kind == "user" and account_user is not None and account_user.user_name:
-            candidates.append(Candidate(account_user.user_name, item))
+        if item.kind == "user" and item.uuid.lower() in user_names:
+            candidates.append(Candidate(user_names[item.uuid.lower()], item))
     found = match(typed, candidates)
     if found.chosen is not None:
         return found.chosen.value
