@@ -171,6 +171,21 @@ async def test_share_by_email_confirms_privately(pacs: Scenario, emulator: PostD
     assert (await audited(pacs, "order.share_email")).outcome is AuditOutcome.SUCCEEDED
 
 
+async def test_postdicom_refusing_an_email_share_is_answered_and_audited(
+    pacs: Scenario, emulator: PostDicomEmulator
+) -> None:
+    emulator.faults.set(
+        emulator.account_key,
+        error_rate=1.0,
+        error_targets=["SHARE_PATIENT_ORDER_WITH_EMAIL_WITH_EXPIRE_DATE"],
+    )
+    await pacs.command(pacs.demo.member, "share 1CT1 email:gp@example.org")
+    await pacs.ephemeral(pacs.demo.member, "PostDICOM refused to share by e-mail")
+    entry = await audited(pacs, "order.share_email")
+    assert (entry.outcome, entry.error_code) == (AuditOutcome.FAILED, "postdicom_refused")
+    assert not shares(emulator, "order-email")
+
+
 async def test_share_by_email_to_several_addresses(pacs: Scenario, emulator: PostDicomEmulator) -> None:
     await pacs.command(pacs.demo.member, "share 1CT1 email:a@example.org,b@example.org download expires:2d")
     await pacs.ephemeral(pacs.demo.member, "PostDICOM sent the study to a@example.org, b@example.org")
