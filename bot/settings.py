@@ -70,6 +70,29 @@ class Settings(BaseSettings):
     )
     log_format: Literal["text", "json"] = Field(default="text", validation_alias="PACSBOT_LOG_FORMAT")
 
+    # --- uploads of DICOM shared in Slack (bot/jobs) ---------------------------------------------
+    upload_workers: int = Field(default=4, ge=1, le=64, validation_alias="PACSBOT_UPLOAD_WORKERS")
+    upload_workers_per_workspace: int = Field(
+        default=2, ge=1, le=64, validation_alias="PACSBOT_UPLOAD_WORKERS_PER_WORKSPACE"
+    )
+    upload_lease_seconds: float = Field(
+        default=60.0, ge=1, le=3600, validation_alias="PACSBOT_UPLOAD_LEASE_SECONDS"
+    )
+    upload_poll_seconds: float = Field(
+        default=2.0, gt=0, le=60, validation_alias="PACSBOT_UPLOAD_POLL_SECONDS"
+    )
+    upload_max_file_bytes: int = Field(
+        default=2 * 1024**3, ge=1, validation_alias="PACSBOT_UPLOAD_MAX_FILE_BYTES"
+    )
+    upload_max_expanded_bytes: int = Field(
+        default=8 * 1024**3, ge=1, validation_alias="PACSBOT_UPLOAD_MAX_EXPANDED_BYTES"
+    )
+    upload_max_zip_ratio: float = Field(default=100.0, gt=1, validation_alias="PACSBOT_UPLOAD_MAX_ZIP_RATIO")
+    upload_max_zip_members: int = Field(
+        default=20_000, ge=1, validation_alias="PACSBOT_UPLOAD_MAX_ZIP_MEMBERS"
+    )
+    upload_temp_dir: str | None = Field(default=None, validation_alias="PACSBOT_UPLOAD_TEMP_DIR")
+
     @field_validator("encryption_key")
     @classmethod
     def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:

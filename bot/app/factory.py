@@ -29,6 +29,7 @@ import commands.orders
 import commands.search
 import commands.settings
 import commands.share
+import commands.uploads
 import commands.users
 import commands.view
 from bot.app.pacs_app import PacsApp
@@ -47,6 +48,11 @@ BOT_SCOPES = (
     "channels:read",
     "groups:read",
     "usergroups:read",
+    # DICOM shared in channels (commands.uploads): file events, files.info and downloads, and
+    # reading a thread to find the order a document is shared under.
+    "files:read",
+    "channels:history",
+    "groups:history",
 )
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (
@@ -65,6 +71,8 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     commands.orders,
     commands.links,
     commands.settings,
+    # Last: its catch-all ``message`` listener must not shadow another module's message listener.
+    commands.uploads,
 )
 
 

@@ -9,6 +9,7 @@ import signal
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Protocol
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -30,6 +31,19 @@ EVENTS_PATH = "/slack/events"
 METRICS_PATH = "/metrics"
 INSTALL_PATH = "/slack/install"
 OAUTH_REDIRECT_PATH = "/slack/oauth_redirect"
+# Command modules list long-running services (the upload workers) under this key of
+# ``PacsApp.extensions``; they start once the app serves and stop before anything closes.
+BACKGROUND_KEY = "background"
+
+
+class BackgroundService(Protocol):
+    """Something that runs alongside the app for its whole life."""
+
+    async def start(self) -> None:
+        """Start running."""
+
+    async def stop(self) -> None:
+        """Stop, leaving nothing half done that another process could not pick up."""
 
 
 @dataclass
@@ -109,6 +123,7 @@ async def running(
     services = await Services.create(settings, cipher=cipher)
     runner: web.AppRunner | None = None
     handler: AsyncSocketModeHandler | None = None
+    background: list[BackgroundService] = []
     try:
         app = build_app(settings, services)
         metrics.install(cache=services.dictionaries.cache)
@@ -125,9 +140,14 @@ async def running(
             await handler.connect_async()  # type: ignore[no-untyped-call]
         if settings.postdicom_api_key is not None and settings.slack_bot_token is not None:
             await preconnect_single_workspace(app, settings)
+        for service in app.extensions.get(BACKGROUND_KEY, ()):
+            await service.start()
+            background.append(service)
         logger.info("pacsbot is running in %s mode on port %d", settings.mode.value, bound_port)
         yield RunningApp(app, services, base_url, handler)
     finally:
+        for service in reversed(background):
+            await service.stop()
         if handler is not None:
             await handler.close_async()  # type: ignore[no-untyped-call]
         if runner is not None:

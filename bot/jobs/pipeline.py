@@ -1,0 +1,450 @@
+"""One upload job from Slack file to PostDICOM: look up, download, check, unpack, upload, record.
+
+Every run works in a directory of its own under the configured temporary directory, removed when
+the run ends however it ends. DICOM goes through the client's parallel upload sockets in batches;
+every instance PostDICOM has acknowledged (or already had) is recorded against the job as soon as
+it is known, so a run resumed after a crash sends only what is missing: its own record first, then
+PostDICOM's CheckFileExist for anything sent but not yet recorded. A dropped socket is survived in
+place: what completed is recorded and the rest is sent again after a short pause.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import aiohttp
+
+from bot.dicom import ArchiveLimits, Kind
+from bot.jobs.download import DownloadPolicy, download
+from bot.jobs.errors import JobError, Rejected
+from bot.jobs.ports import JobHost, OrderTarget, Outcome, PostDicomTarget, SlackFile
+from bot.jobs.prepare import DicomFile, DocumentFile, Prepared, prepare
+from bot.jobs.progress import Phase, Progress
+from bot.jobs.worker import JobControl
+from bot.postdicom import (
+    MAX_DOCUMENT_BYTES,
+    PatientOrder,
+    Sending,
+    Skipped,
+    SkipReason,
+    UploadEvent,
+    UploadInterrupted,
+)
+from bot.postdicom.upload_frames import part_count
+from bot.store import UploadState
+
+logger = logging.getLogger(__name__)
+
+Report = Callable[[Progress], None]
+_RECORD_EVERY_FILES = 25
+_RECORD_EVERY_SECONDS = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineConfig:
+    """How jobs download, unpack and upload."""
+
+    download: DownloadPolicy
+    archive: ArchiveLimits
+    temp_dir: Path | None = None
+    batch_files: int = 64
+    batch_bytes: int = 512 * 1024 * 1024
+    upload_attempts: int = 4
+    retry_pause_seconds: float = 1.0
+
+
+def document_marker(sha256: str) -> str:
+    """Return the pseudo instance UID that records a document as attached for its job."""
+    return "document:" + sha256[:52]
+
+
+class UploadPipeline:
+    """Run jobs: the worker pool calls :meth:`run` for each claimed job."""
+
+    def __init__(self, host: JobHost, http: aiohttp.ClientSession, config: PipelineConfig) -> None:
+        self.host = host
+        self.http = http
+        self.config = config
+
+    async def run(self, control: JobControl, report: Report) -> Outcome:
+        """Do one attempt of a job; raise JobError (or anything else) when it fails."""
+        job = control.job
+        shown = await self.host.is_shown(job)
+        visible = _Visible(report, shown)
+        slack_file = await self.host.slack_file(job)
+        token = await self.host.bot_token(job)
+        workdir = Path(
+            await asyncio.to_thread(tempfile.mkdtemp, prefix="pacsbot-job-", dir=self.config.temp_dir)
+        )
+        try:
+            visible(Progress(Phase.DOWNLOADING, 0, slack_file.size))
+
+            def on_bytes(done: int, total: int) -> None:
+                visible(Progress(Phase.DOWNLOADING, done, total))
+
+            downloaded = await download(
+                self.http,
+                slack_file.url,
+                token,
+                workdir / "download",
+                policy=self.config.download,
+                expected_size=slack_file.size or None,
+                html_expected=slack_file.is_html,
+                progress=on_bytes,
+            )
+
+            async def on_member(done: int, total: int) -> None:
+                visible(Progress(Phase.CHECKING, files_done=done, files_total=total))
+
+            visible(Progress(Phase.CHECKING))
+            prepared = await prepare(
+                downloaded.path,
+                slack_file.name,
+                downloaded.head,
+                workdir,
+                self.config.archive,
+                tick=on_member,
+            )
+            shown = shown or await self.host.is_shown(job)
+            if prepared.document is not None:
+                return await self._attach(control, prepared.document, downloaded.sha256, shown, visible)
+            if not prepared.dicom:
+                if prepared.kind is Kind.HTML or not (shown or prepared.kind is Kind.ZIP):
+                    return Outcome("ignored")
+                raise _nothing_to_upload(slack_file.name, prepared)
+            visible.show()
+            return await self._upload(control, prepared, visible)
+        finally:
+            await asyncio.to_thread(shutil.rmtree, workdir, True)
+
+    # --- DICOM ------------------------------------------------------------------------------
+
+    async def _upload(self, control: JobControl, prepared: Prepared, report: Report) -> Outcome:
+        job = control.job
+        target = await self.host.postdicom(job)
+        await control.advance(UploadState.UPLOADING)
+        already = await control.sent()
+        todo = [file for file in prepared.dicom if file.instance.sop_instance_uid not in already]
+        replacements = dict(job.options.replacements) if job.options.anonymize else None
+        if job.options.anonymize and not replacements:
+            raise JobError(
+                "The anonymization values for this upload are missing.",
+                code="anonymize.missing",
+                retryable=False,
+            )
+        state = _UploadState(
+            files_total=len(prepared.dicom),
+            files_done=len(prepared.dicom) - len(todo),
+            bytes_total=sum(file.size for file in todo),
+        )
+        report(state.progress())
+        orders: dict[str, PatientOrder] = {}
+        not_accepted: list[str] = []
+        for batch in _batches(todo, self.config.batch_files, self.config.batch_bytes):
+            result_orders, refused = await self._upload_batch(
+                control, target, batch, replacements, state, report
+            )
+            for order in result_orders:
+                orders.setdefault(order.patient_order_uuid.lower(), order)
+            not_accepted += refused
+        if not_accepted and len(not_accepted) == len(todo) and todo:
+            raise Rejected(
+                "PostDICOM did not accept the files as DICOM; nothing was uploaded.",
+                code="postdicom.unsupported",
+            )
+        return Outcome(
+            "dicom",
+            orders=tuple(orders.values()),
+            files_total=len(prepared.dicom),
+            files_sent=state.sent,
+            files_already_there=len(prepared.dicom) - len(todo) + state.existing,
+            skipped=prepared.skipped + tuple(not_accepted),
+            dicomdirs=prepared.dicomdirs,
+            duplicates=prepared.duplicates,
+            folder_uuid=target.folder_uuid,
+            anonymized=replacements is not None,
+        )
+
+    async def _upload_batch(
+        self,
+        control: JobControl,
+        target: PostDicomTarget,
+        batch: Sequence[DicomFile],
+        replacements: dict[str, str] | None,
+        state: _UploadState,
+        report: Report,
+    ) -> tuple[tuple[PatientOrder, ...], list[str]]:
+        remaining = list(batch)
+        attempt = 0
+        while True:
+            attempt += 1
+            tracker = _Tracker(control, remaining, state, report, count_parts=replacements is None)
+            try:
+                result = await target.client.upload_dicom_files(
+                    target.user_uuid,
+                    target.institution_uuid,
+                    [file.path for file in remaining],
+                    folder_uuid=target.folder_uuid,
+                    anonymize=replacements,
+                    progress=tracker.on_event,
+                )
+            except UploadInterrupted as interrupted:
+                landed = set(interrupted.completed_files) | {
+                    skip.file_index
+                    for skip in interrupted.skipped
+                    if skip.reason is SkipReason.ALREADY_EXISTS
+                }
+                await tracker.settle(landed)
+                remaining = [file for index, file in enumerate(remaining) if index not in landed]
+                if attempt >= self.config.upload_attempts:
+                    raise JobError(
+                        "The connection to PostDICOM kept dropping during the upload; I will resume where it stopped.",
+                        code="postdicom.connection_lost",
+                        retryable=True,
+                    ) from None
+                logger.info("upload socket dropped; %d file(s) left, retrying in place", len(remaining))
+                report(
+                    replace(
+                        state.progress(),
+                        phase=Phase.RETRYING,
+                        note="the connection to PostDICOM dropped; resuming",
+                    )
+                )
+                await asyncio.sleep(self.config.retry_pause_seconds * attempt)
+                continue
+            landed = set(result.files_sent) | {
+                skip.file_index for skip in result.files_skipped if skip.reason is SkipReason.ALREADY_EXISTS
+            }
+            await tracker.settle(landed)
+            refused = [
+                remaining[skip.file_index].name
+                for skip in result.files_skipped
+                if skip.reason is SkipReason.NOT_DICOM
+            ]
+            return result.orders, refused
+
+    # --- documents --------------------------------------------------------------------------
+
+    async def _attach(
+        self, control: JobControl, document: DocumentFile, sha256: str, shown: bool, report: _Visible
+    ) -> Outcome:
+        job = control.job
+        order: OrderTarget | None = await self.host.order_of_thread(job)
+        if order is None:
+            if not shown:
+                return Outcome("ignored")
+            raise Rejected(
+                f"`{document.name}` was not attached: documents attach to an order when they are shared "
+                "in the thread of a message I posted about that order.",
+                code="document.no_order",
+            )
+        if document.size > MAX_DOCUMENT_BYTES:
+            raise Rejected(
+                f"`{document.name}` is {document.size / 2**20:.1f} MB; PostDICOM takes documents up to "
+                f"{MAX_DOCUMENT_BYTES // 2**20} MB.",
+                code="document.too_large",
+            )
+        report.show()
+        marker = document_marker(sha256)
+        target = await self.host.postdicom(job)
+        await control.advance(UploadState.UPLOADING)
+        if marker in await control.sent():
+            return Outcome("document", files_total=1, files_already_there=1, document_name=document.name)
+        state = _UploadState(files_total=1, files_done=0, bytes_total=document.size)
+
+        def on_event(event: UploadEvent) -> None:
+            if isinstance(event, Sending):
+                report(replace(state.progress(), bytes_done=event.bytes_done))
+
+        result = await target.client.upload_document_files(
+            target.user_uuid,
+            order.institution_uuid or target.institution_uuid,
+            order.order_uuid,
+            [document.path],
+            progress=on_event,
+        )
+        await control.record_sent([marker])
+        return Outcome(
+            "document",
+            orders=result.orders,
+            files_total=1,
+            files_sent=1,
+            document_name=document.name,
+        )
+
+
+class _Visible:
+    """Progress goes to Slack only once the job is worth a message; silent jobs stay silent."""
+
+    def __init__(self, report: Report, shown: bool) -> None:
+        self._report = report
+        self.shown = shown
+
+    def show(self) -> None:
+        self.shown = True
+
+    def __call__(self, progress: Progress) -> None:
+        if self.shown:
+            self._report(progress)
+
+
+@dataclass
+class _UploadState:
+    files_total: int
+    files_done: int
+    bytes_total: int
+    bytes_base: int = 0
+    sent: int = 0
+    existing: int = 0
+
+    def progress(self, batch_bytes: int = 0) -> Progress:
+        return Progress(
+            Phase.UPLOADING,
+            bytes_done=min(self.bytes_base + batch_bytes, self.bytes_total),
+            bytes_total=self.bytes_total,
+            files_done=self.files_done,
+            files_total=self.files_total,
+        )
+
+
+class _Tracker:
+    """Follow one client upload call: progress, and which instances have landed, recorded as they land."""
+
+    def __init__(
+        self,
+        control: JobControl,
+        files: Sequence[DicomFile],
+        state: _UploadState,
+        report: Report,
+        *,
+        count_parts: bool,
+    ) -> None:
+        self.control = control
+        self.files = files
+        self.state = state
+        self.report = report
+        # Anonymized files are rewritten by the client, so their part counts are not known here;
+        # they land in the record when the call returns.
+        self.expected = [part_count(file.size) for file in files] if count_parts else None
+        self.parts = [0] * len(files)
+        self.landed: set[int] = set()
+        self.sent: set[int] = set()
+        self.unrecorded: list[int] = []
+        self.last_record = time.monotonic()
+        self.call_bytes = 0
+
+    async def on_event(self, event: UploadEvent) -> None:
+        """Take one of the client's progress events."""
+        if isinstance(event, Sending):
+            self.call_bytes = event.bytes_done
+            index = event.file_index
+            if self.expected is not None and 0 <= index < len(self.files):
+                self.parts[index] += 1
+                if self.parts[index] == self.expected[index]:
+                    self._land(index, sent=True)
+        elif isinstance(event, Skipped) and event.reason is SkipReason.ALREADY_EXISTS:
+            self._land(event.file_index, sent=False)
+        else:
+            return
+        self.report(self.state.progress(self.call_bytes))
+        if len(self.unrecorded) >= _RECORD_EVERY_FILES or (
+            self.unrecorded and time.monotonic() - self.last_record >= _RECORD_EVERY_SECONDS
+        ):
+            await self._record()
+
+    def _land(self, index: int, *, sent: bool) -> None:
+        if index in self.landed or not 0 <= index < len(self.files):
+            return
+        self.landed.add(index)
+        self.unrecorded.append(index)
+        self.state.files_done += 1
+        if sent:
+            self.sent.add(index)
+            self.state.sent += 1
+        else:
+            self.state.existing += 1
+            self.state.bytes_total -= self.files[index].size
+
+    async def _record(self) -> None:
+        indexes, self.unrecorded = self.unrecorded, []
+        self.last_record = time.monotonic()
+        if indexes:
+            await self.control.record_sent(self.files[index].instance.sop_instance_uid for index in indexes)
+
+    async def settle(self, landed: Iterable[int]) -> None:
+        """Count and record what the call reported as landed, and move the byte count past it."""
+        for index in landed:
+            self._land(index, sent=True)
+        await self._record()
+        # Parts of files that did not land will be sent again, so only landed files count as done.
+        self.state.bytes_base += sum(self.files[index].size for index in self.sent)
+        self.report(self.state.progress())
+
+
+def _batches(files: Sequence[DicomFile], max_files: int, max_bytes: int) -> Iterator[list[DicomFile]]:
+    batch: list[DicomFile] = []
+    size = 0
+    for file in files:
+        if batch and (len(batch) >= max_files or size + file.size > max_bytes):
+            yield batch
+            batch, size = [], 0
+        batch.append(file)
+        size += file.size
+    if batch:
+        yield batch
+
+
+def _nothing_to_upload(name: str, prepared: Prepared) -> Rejected:
+    if prepared.directory_only:
+        return Rejected(
+            f"`{name}` is a DICOMDIR, the index of a CD, not the images: share the whole CD as a zip.",
+            code="dicom.dicomdir_only",
+        )
+    if prepared.kind is Kind.ZIP:
+        skipped = len(prepared.skipped)
+        return Rejected(
+            f"`{name}` holds no DICOM files"
+            + (f" ({skipped} other file(s) skipped)" if skipped else "")
+            + "; nothing was uploaded.",
+            code="zip.no_dicom",
+        )
+    return Rejected(f"`{name}` is not DICOM, so nothing was uploaded.", code="dicom.not_dicom")
+
+
+def file_digest(path: Path) -> str:
+    """Return the SHA-256 of a file (blocking; for tests and tools)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@contextlib.asynccontextmanager
+async def preview(
+    http: aiohttp.ClientSession, slack_file: SlackFile, token: str, config: PipelineConfig
+) -> AsyncIterator[Prepared]:
+    """Download and check a shared file without a job (to ask before uploading); clean up after."""
+    workdir = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="pacsbot-preview-", dir=config.temp_dir))
+    try:
+        downloaded = await download(
+            http,
+            slack_file.url,
+            token,
+            workdir / "download",
+            policy=config.download,
+            expected_size=slack_file.size or None,
+            html_expected=slack_file.is_html,
+        )
+        yield await prepare(downloaded.path, slack_file.name, downloaded.head, workdir, config.archive)
+    finally:
+        await asyncio.to_thread(shutil.rmtree, workdir, True)

@@ -1,0 +1,361 @@
+"""Uploads in Slack: the progress message, the study cards when done, failures, the ask prompt, the
+anonymization modal and the channel's upload settings. Pure: values in, Block Kit JSON out."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    InputBlock,
+    PlainTextInputElement,
+)
+from slack_sdk.models.views import View
+
+from bot.dicom import StudyGroup
+from bot.jobs import Failure, Outcome, Phase, Progress
+from bot.postdicom import PatientOrder
+from bot.store import ChannelSettings, PhiDisplay, UploadMode
+from bot.ui.blocks import JsonBlock, button, context, escape, section, to_json, truncate
+from bot.ui.orders import Names, order_blocks
+from bot.ui.shares import link
+
+UPLOAD_ACTION = "upload.start"
+ANONYMIZE_ACTION = "upload.anonymize"
+IGNORE_ACTION = "upload.ignore"
+ATTACH_ACTION = "upload.attach"
+RETRY_UPLOAD_ACTION = "upload.retry"
+ANONYMIZE_MODAL = "upload.anonymize"
+FIELD_ACTION = "value"
+MAX_CARDS = 5
+_BAR_WIDTH = 10
+
+
+@dataclass(frozen=True, slots=True)
+class AnonymizationField:
+    """One field of the anonymization modal: the DICOM tag key it replaces and its limits."""
+
+    block_id: str
+    label: str
+    tag_keys: tuple[str, ...]
+    max_length: int
+    hint: str = ""
+
+
+ANONYMIZATION_FIELDS = (
+    AnonymizationField(
+        "patient_name", "Patient name", ("PatientName",), 64, "Family^Given, as DICOM writes names"
+    ),
+    AnonymizationField("patient_id", "Patient ID", ("PatientId",), 64),
+    AnonymizationField(
+        "other_patient_id", "Other patient IDs", ("OtherPatientId",), 64, "Empty removes them"
+    ),
+    AnonymizationField("accession_number", "Accession number", ("AccessionNumber",), 16),
+    AnonymizationField(
+        "institution", "Institution", ("InstitutionName", "InstitutionAddress"), 64, "Also clears its address"
+    ),
+    AnonymizationField("referring_physician", "Referring physician", ("ReferringPhysicianName",), 64),
+    AnonymizationField("study_description", "Study description", ("StudyDescription",), 64),
+    AnonymizationField(
+        "study_date", "Study date", ("StudyDate",), 10, "YYYY-MM-DD; the year alone is kept by default"
+    ),
+)
+
+
+# --- progress -------------------------------------------------------------------------------------
+
+
+def _bar(percent: int) -> str:
+    filled = round(percent * _BAR_WIDTH / 100)
+    return "▓" * filled + "░" * (_BAR_WIDTH - filled)
+
+
+def progress_text(progress: Progress) -> str:
+    """Say where a job is in a few words: "uploading 7/12 files, 63%"."""
+    percent = progress.percent
+    if progress.phase is Phase.QUEUED:
+        return "queued"
+    if progress.phase is Phase.DOWNLOADING:
+        return f"downloading {percent}%" if percent is not None else "downloading"
+    if progress.phase is Phase.CHECKING:
+        if progress.files_total:
+            return f"checking {progress.files_done}/{progress.files_total} files"
+        return "checking"
+    files = f"{progress.files_done}/{progress.files_total} files" if progress.files_total > 1 else ""
+    amount = ", ".join(part for part in (files, f"{percent}%" if percent is not None else "") if part)
+    verb = "retrying" if progress.phase is Phase.RETRYING else "uploading"
+    return f"{verb} {amount}".strip()
+
+
+def progress_message(name: str, progress: Progress) -> tuple[str, list[JsonBlock]]:
+    """Render the progress message of a job: the file, a bar and where it is."""
+    state = progress_text(progress)
+    percent = progress.percent
+    line = f":arrows_counterclockwise: `{escape(name)}` → PostDICOM · {state}"
+    blocks: list[Block] = [section(line)]
+    if percent is not None and progress.phase in (Phase.DOWNLOADING, Phase.UPLOADING, Phase.RETRYING):
+        blocks.append(context(f"`{_bar(percent)}` {percent}%"))
+    if progress.note:
+        blocks.append(context(escape(progress.note)))
+    return f"{name}: {state}", to_json(blocks)
+
+
+# --- done -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StudyCard:
+    """One uploaded study: its order (as PostDICOM now has it) and its share link, if one was made."""
+
+    order: PatientOrder
+    share_url: str | None
+
+
+def done_message(
+    name: str,
+    outcome: Outcome,
+    cards: Sequence[StudyCard],
+    phi: PhiDisplay,
+    names: Names,
+    *,
+    expires: date,
+    folder_path: str | None,
+) -> tuple[str, list[JsonBlock]]:
+    """Render a finished job: what landed where, and each study's card with its share link."""
+    if outcome.kind == "document":
+        head = f":white_check_mark: `{escape(outcome.document_name or name)}` attached to the order"
+        if outcome.files_already_there:
+            head += " (it was attached already)"
+    else:
+        head = f":white_check_mark: `{escape(name)}` is in PostDICOM: {_instances_summary(outcome)}"
+        if folder_path:
+            head += f" in folder *{escape(folder_path)}*"
+    blocks: list[Block] = [section(head)]
+    for card in cards[:MAX_CARDS]:
+        if card.share_url:
+            blocks.append(
+                section(
+                    f":link: *{link(card.share_url, 'Open the study')}* · expires after {expires.isoformat()}"
+                )
+            )
+        blocks += order_blocks(card.order, phi, names)
+    if len(cards) > MAX_CARDS:
+        blocks.append(
+            context(f"…and {len(cards) - MAX_CARDS} more studies; search for them with `/pacs search`.")
+        )
+    notes = _notes(outcome, phi)
+    if notes:
+        blocks.append(context(notes))
+    return f"{name}: uploaded to PostDICOM", to_json(blocks)
+
+
+def _plural(count: int, word: str, plural: str = "") -> str:
+    return f"{count} {word if count == 1 else plural or word + 's'}"
+
+
+def _instances_summary(outcome: Outcome) -> str:
+    parts = [_plural(outcome.files_sent, "image") + " uploaded"]
+    if outcome.files_already_there:
+        parts.append(f"{outcome.files_already_there} already there")
+    if outcome.anonymized:
+        parts.append("anonymized")
+    return ", ".join(parts)
+
+
+def _notes(outcome: Outcome, phi: PhiDisplay) -> str:
+    notes = []
+    if outcome.dicomdirs:
+        notes.append("the DICOMDIR index was left out (PostDICOM builds its own)")
+    if outcome.duplicates:
+        notes.append(f"{_plural(outcome.duplicates, 'repeated copy')} of an image left out")
+    if outcome.skipped:
+        listed = ""
+        if phi is PhiDisplay.FULL:
+            shown = ", ".join(f"`{escape(item)}`" for item in outcome.skipped[:5])
+            listed = f": {shown}" + ("…" if len(outcome.skipped) > 5 else "")
+        notes.append(f"{_plural(len(outcome.skipped), 'file')} that are not DICOM skipped{listed}")
+    return "; ".join(notes).capitalize()
+
+
+# --- failures -------------------------------------------------------------------------------------
+
+
+def failure_message(
+    name: str, failure: Failure, *, final: bool, retry_at: datetime | None, job_id: str
+) -> tuple[str, list[JsonBlock]]:
+    """Render a failed attempt: what failed, and a Retry button or when it will retry by itself."""
+    if final:
+        blocks: list[Block] = [section(f":x: `{escape(name)}` was not uploaded. {failure.message}")]
+        if failure.retryable or failure.code.startswith(("download.", "postdicom.", "slack.")):
+            blocks.append(
+                ActionsBlock(elements=[button("Retry", RETRY_UPLOAD_ACTION, job_id, style="primary")])
+            )
+        return f"{name}: not uploaded", to_json(blocks)
+    when = f"at {retry_at.strftime('%H:%M')} UTC" if retry_at is not None else "soon"
+    blocks = [
+        section(f":hourglass: `{escape(name)}` → PostDICOM · waiting to retry"),
+        context(f"{escape(failure.message)} I will try again {when}."),
+    ]
+    return f"{name}: waiting to retry", to_json(blocks)
+
+
+# --- asking ---------------------------------------------------------------------------------------
+
+
+def studies_text(files: int, studies: Sequence[StudyGroup]) -> str:
+    """Describe DICOM found: "12 DICOM files, 1 study (CT, 2026-11-02)"."""
+    described = []
+    for study in studies[:3]:
+        parts = [part for part in ("/".join(study.modalities), study.study_date) if part]
+        described.append(", ".join(parts) or "no date")
+    more = f"; {len(studies) - 3} more" if len(studies) > 3 else ""
+    return f"{_plural(files, 'DICOM file')}, {_plural(len(studies), 'study', 'studies')} ({'; '.join(described)}{more})"
+
+
+def prompt_blocks(
+    *,
+    what: str,
+    value: str,
+    anonymize_by_default: bool,
+    folder_path: str | None,
+    problems: Sequence[str] = (),
+) -> list[JsonBlock]:
+    """Ask the person who shared DICOM whether to upload it: Upload / Upload anonymized… / Ignore."""
+    where = f" into *{escape(folder_path)}*" if folder_path else ""
+    blocks: list[Block] = [section(f":inbox_tray: {escape(what)}. Upload to PostDICOM{where}?")]
+    elements = []
+    if anonymize_by_default:
+        elements.append(button("Upload anonymized", UPLOAD_ACTION, value, style="primary"))
+    else:
+        elements.append(button("Upload", UPLOAD_ACTION, value, style="primary"))
+    elements += [
+        button("Upload anonymized…", ANONYMIZE_ACTION, value),
+        button("Ignore", IGNORE_ACTION, value),
+    ]
+    blocks.append(ActionsBlock(elements=elements))
+    for problem in problems[:5]:
+        blocks.append(context(f":warning: {escape(problem)}"))
+    blocks.append(
+        context("Only you can see this. Anonymized uploads replace names and IDs before anything leaves.")
+    )
+    return to_json(blocks)
+
+
+def attach_prompt_blocks(document_names: Sequence[str], order_summary: str, value: str) -> list[JsonBlock]:
+    """Ask whether documents shared in an order's thread should be attached to that order."""
+    files = ", ".join(f"`{escape(name)}`" for name in document_names[:5])
+    blocks: list[Block] = [
+        section(f":paperclip: Attach {files} to this order in PostDICOM?\n{order_summary}"),
+        ActionsBlock(
+            elements=[
+                button("Attach", ATTACH_ACTION, value, style="primary"),
+                button("Ignore", IGNORE_ACTION, value),
+            ]
+        ),
+    ]
+    return to_json(blocks)
+
+
+def problems_blocks(problems: Sequence[str]) -> list[JsonBlock]:
+    """Tell the person who shared files why some cannot be uploaded."""
+    return to_json([section(":warning: " + escape(problem)) for problem in problems[:10]])
+
+
+# --- the anonymization modal ----------------------------------------------------------------------
+
+
+def default_replacements(token: str, *, modality: str = "", year: str = "") -> dict[str, str]:
+    """Return the values the modal starts with: no name, a fresh pseudonymous ID, the year kept."""
+    return {
+        "patient_name": "ANONYMOUS^PATIENT",
+        "patient_id": f"ANON-{token}",
+        "other_patient_id": "",
+        "accession_number": "",
+        "institution": "",
+        "referring_physician": "",
+        "study_description": f"{modality} study".strip() if modality else "",
+        "study_date": f"{year}-01-01" if year else "",
+    }
+
+
+def anonymize_modal(initial: Mapping[str, str], private_metadata: str, *, files: int) -> dict[str, Any]:
+    """Build the modal that asks which values replace the patient's before upload."""
+    blocks: list[Block] = [
+        section(
+            f"These values replace the originals in {_plural(files, 'file')} before they leave this server. "
+            "An empty field empties the value."
+        )
+    ]
+    for field in ANONYMIZATION_FIELDS:
+        blocks.append(
+            InputBlock(
+                block_id=field.block_id,
+                label=field.label,
+                optional=True,
+                hint=field.hint or None,
+                element=PlainTextInputElement(
+                    action_id=FIELD_ACTION,
+                    initial_value=initial.get(field.block_id) or None,
+                    max_length=field.max_length,
+                ),
+            )
+        )
+    view = View(
+        type="modal",
+        callback_id=ANONYMIZE_MODAL,
+        title="Upload anonymized",
+        submit="Upload",
+        close="Cancel",
+        private_metadata=truncate(private_metadata, 3000),
+        blocks=blocks,
+    )
+    return view.to_dict()
+
+
+def submitted_values(view: Mapping[str, Any]) -> dict[str, str]:
+    """Read the modal's fields as submitted (a cleared field is an empty string)."""
+    state = (view.get("state") or {}).get("values") or {}
+    values = {}
+    for field in ANONYMIZATION_FIELDS:
+        value = ((state.get(field.block_id) or {}).get(FIELD_ACTION) or {}).get("value")
+        values[field.block_id] = str(value or "").strip()
+    return values
+
+
+def encode_metadata(data: Mapping[str, Any]) -> str:
+    """Encode what the modal needs back (channel, thread, files; never patient data)."""
+    return json.dumps(data, separators=(",", ":"), sort_keys=True)
+
+
+# --- channel settings -----------------------------------------------------------------------------
+
+
+def channel_settings_blocks(channel_id: str, settings: ChannelSettings, *, changed: bool) -> list[JsonBlock]:
+    """Show a channel's upload settings."""
+    mode = {
+        UploadMode.AUTO: "*auto*: DICOM shared here is uploaded at once",
+        UploadMode.ASK: "*ask*: whoever shares DICOM here is asked first",
+        UploadMode.OFF: "*off*: files shared here are left alone",
+    }[settings.upload_mode]
+    folder = f"folder *{escape(settings.target_folder_path)}*" if settings.target_folder_path else "no folder"
+    anonymize = "anonymized by default" if settings.anonymize_by_default else "not anonymized by default"
+    head = "Saved. " if changed else ""
+    return to_json(
+        [
+            section(f"{head}Uploads in <#{channel_id}>: {mode}; {folder}; {anonymize}."),
+            context(
+                "Change with `/pacs channel auto|ask|off [folder:<path>|folder:none] [anonymize:on|off]` (admins)."
+            ),
+        ]
+    )
+
+
+def nothing_in_zip(name: str, skipped: int) -> str:
+    """Say that an archive holds no DICOM."""
+    other = f" ({skipped} other file{'s' if skipped != 1 else ''})" if skipped else ""
+    return f"`{name}` holds no DICOM files{other}, so there is nothing to upload."

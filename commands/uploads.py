@@ -1,0 +1,1035 @@
+"""DICOM shared in Slack lands in PostDICOM: the file events, the ask prompt, ``/pacs channel``, and
+the Slack side of the upload jobs (looking files up, progress messages, study cards, audit).
+
+Slack sends two events per shared file; the ``message`` event of subtype ``file_share`` is used
+(it names the channel, the thread and every file of the message at once) and ``file_shared`` is
+answered with a no-op. Events are acknowledged by Bolt before any of this runs. Whether a file is
+uploaded is decided once, in the database: a job per workspace and Slack file id, so Slack's
+retries and several app processes make one upload. What each channel does is its admins' choice:
+``auto`` uploads at once, ``ask`` (the default) asks the person who shared, ``off`` does nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from cachetools import LRUCache, TTLCache
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.app.errors import NotConnected, UserFacingError, describe
+from bot.app.pacs_app import PacsApp
+from bot.app.request import PacsRequest, PostDicomHandle, workspace_of
+from bot.dicom import ArchiveLimits, DicomInstance, group_studies
+from bot.jobs import (
+    DownloadPolicy,
+    Failure,
+    JobError,
+    OrderTarget,
+    Outcome,
+    Phase,
+    PipelineConfig,
+    PostDicomTarget,
+    Progress,
+    Rejected,
+    SlackFile,
+    UploadPipeline,
+    UploadWorkers,
+    WorkerConfig,
+    preview,
+)
+from bot.postdicom import DocumentTooLarge, InvalidAnonymization, PatientOrder, PostDicomError
+from bot.store import (
+    AuditOutcome,
+    ChannelSettings,
+    UploadJob,
+    UploadMode,
+    UploadOptions,
+    WorkspaceRef,
+)
+from bot.ui import uploads as ui
+from bot.ui.orders import Names, order_summary
+from bot.ui.values import BadActionValue, OrderRef
+from commands.grammar import UsageError, split_words
+
+logger = logging.getLogger(__name__)
+
+# bot/app/server.py starts and stops every object listed under this key of ``app.extensions``.
+BACKGROUND_KEY = "background"
+UPLOADS_KEY = "uploads"
+# Names and types that suggest the person meant DICOM; they only decide whether a "queued" message
+# appears before the bytes are seen, never whether the file is DICOM.
+_DICOM_LIKE_EXTENSIONS = frozenset({"dcm", "dicom", "dic", "ima", "zip"})
+_DICOM_LIKE_TYPES = frozenset({"application/dicom", "application/zip", "application/x-zip-compressed"})
+_PREVIEWS_AT_ONCE = 3
+_MAX_FILES_PER_PROMPT = 20
+
+
+def looks_meant_for_pacs(file: Mapping[str, Any]) -> bool:
+    """Tell whether a shared file's name or type suggests DICOM (to show "queued" before checking)."""
+    name = str(file.get("name") or "")
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if not name:
+        return False
+    return (
+        extension in _DICOM_LIKE_EXTENSIONS
+        or not extension
+        or str(file.get("mimetype") or "").lower() in _DICOM_LIKE_TYPES
+        or file.get("filetype") == "zip"
+    )
+
+
+def orders_in_blocks(blocks: Sequence[Mapping[str, Any]]) -> list[OrderRef]:
+    """Return the orders a message's buttons and menus act on (the app's own values only), in order."""
+    found: dict[str, OrderRef] = {}
+    for block in blocks:
+        elements = [*(block.get("elements") or []), block.get("accessory")]
+        for element in elements:
+            if not isinstance(element, Mapping):
+                continue
+            values = [element.get("value"), *(item.get("value") for item in element.get("options") or [])]
+            for value in values:
+                try:
+                    _, ref = OrderRef.decode(str(value or "").partition("|")[0])
+                except BadActionValue:
+                    continue
+                found.setdefault(ref.order_uuid, ref)
+    return list(found.values())
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """What a preview of one shared file found."""
+
+    file_id: str
+    name: str
+    instances: tuple[DicomInstance, ...] = ()
+    document: bool = False
+    problem: str = ""
+
+
+def _pseudonym() -> str:
+    return secrets.token_hex(4).upper()
+
+
+def _parse_value(value: str) -> tuple[str, list[str], str, str]:
+    """Read a prompt button's value: thread, file ids, and the modality and year for the modal."""
+    parts = value.split("|")
+    if len(parts) != 4 or not parts[0] or not parts[1]:
+        raise UserFacingError("That button is not one of mine, so I did nothing.")
+    ids = [item for item in parts[1].split(",") if item.isalnum() and len(item) <= 32]
+    return parts[0], ids[:_MAX_FILES_PER_PROMPT], parts[2][:16], parts[3][:4]
+
+
+def _prompt_value(thread_ts: str, file_ids: Sequence[str], modality: str = "", year: str = "") -> str:
+    return "|".join((thread_ts, ",".join(file_ids), modality.replace("|", ""), year))
+
+
+class Uploads:
+    """Everything uploads need in one place: settings, the worker pool, Slack clients, caches."""
+
+    def __init__(self, app: PacsApp) -> None:
+        self.app = app
+        self.services = app.services
+        settings = self.services.settings
+        self.pipeline_config = PipelineConfig(
+            download=DownloadPolicy(max_bytes=settings.upload_max_file_bytes),
+            archive=ArchiveLimits(
+                max_expanded_bytes=settings.upload_max_expanded_bytes,
+                max_ratio=settings.upload_max_zip_ratio,
+                max_members=settings.upload_max_zip_members,
+            ),
+            temp_dir=Path(settings.upload_temp_dir) if settings.upload_temp_dir else None,
+        )
+        self.host = SlackJobHost(self)
+        self.workers = UploadWorkers(
+            self.services.store.upload_jobs,
+            UploadPipeline(self.host, self.services.http, self.pipeline_config),
+            self.host,
+            WorkerConfig(
+                concurrency=settings.upload_workers,
+                per_workspace=settings.upload_workers_per_workspace,
+                lease_seconds=settings.upload_lease_seconds,
+                poll_seconds=settings.upload_poll_seconds,
+            ),
+        )
+        self._clients: dict[str, AsyncWebClient] = {}
+        self._bot_ids: dict[str, str] = {}
+        self.file_names: LRUCache[str, str] = LRUCache(maxsize=10_000)
+        # Slack retries an event it thinks was lost; one prompt per shared message is enough.
+        self._prompted: TTLCache[str, bool] = TTLCache(maxsize=10_000, ttl=3600)
+
+    # --- Slack access ---------------------------------------------------------------------------
+
+    def slack(self, token: str) -> AsyncWebClient:
+        """Return a Web API client for a bot token, with retries for rate limits and server errors."""
+        client = self._clients.get(token)
+        if client is None:
+            if len(self._clients) > 1000:
+                self._clients.clear()
+            client = self._clients[token] = AsyncWebClient(
+                token=token,
+                base_url=self.services.settings.slack_api_url or AsyncWebClient.BASE_URL,
+                timeout=15,
+                session=self.services.http,
+                retry_handlers=[
+                    AsyncConnectionErrorRetryHandler(max_retry_count=3),
+                    AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+                    AsyncServerErrorRetryHandler(max_retry_count=3),
+                ],
+            )
+        return client
+
+    async def bot_token(self, workspace: WorkspaceRef) -> str:
+        """Return the workspace's bot token (from the environment, or its installation)."""
+        installations = self.services.store.installations
+        if installations is None:
+            token = self.services.settings.slack_bot_token
+            if token is None:
+                raise JobError("The app has no Slack token.", code="slack.no_token", retryable=False)
+            return token.get_secret_value()
+        bot = await installations.async_find_bot(
+            enterprise_id=workspace.enterprise_id,
+            team_id=workspace.team_id,
+            is_enterprise_install=workspace.is_enterprise_install,
+        )
+        if bot is None or not bot.bot_token:
+            raise JobError(
+                "The app is no longer installed in this workspace.",
+                code="slack.not_installed",
+                retryable=False,
+            )
+        return bot.bot_token
+
+    async def bot_id(self, token: str) -> str:
+        """Return the bot id behind a token (its messages carry it)."""
+        known = self._bot_ids.get(token)
+        if known is None:
+            identity = await self.slack(token).auth_test()
+            known = self._bot_ids[token] = str(identity.get("bot_id") or "")
+        return known
+
+    async def slack_file(self, workspace: WorkspaceRef, file_id: str) -> SlackFile:
+        """Look a file up with ``files.info``; raise JobError (retryable or not) when Slack will not say."""
+        client = self.slack(await self.bot_token(workspace))
+        try:
+            response = await client.files_info(file=file_id)
+        except SlackApiError as error:
+            code = str(error.response.get("error") or "") if error.response is not None else ""
+            status = error.response.status_code if error.response is not None else 0
+            if code in ("file_not_found", "file_deleted", "access_denied"):
+                raise JobError(
+                    "Slack no longer has the file, or does not share it with the app.",
+                    code="slack.file_gone",
+                    retryable=False,
+                ) from None
+            raise JobError(
+                "Slack did not describe the file (it may be busy); I will try again.",
+                code="slack.files_info",
+                retryable=status == 429 or status >= 500 or code in ("ratelimited", "internal_error"),
+            ) from None
+        except (aiohttp.ClientError, TimeoutError):
+            raise JobError("Slack could not be reached.", code="slack.unreachable", retryable=True) from None
+        file = response.get("file") or {}
+        url = str(file.get("url_private_download") or file.get("url_private") or "")
+        name = str(file.get("name") or file.get("title") or file_id)
+        self.file_names[file_id] = name
+        if not url:
+            raise JobError(
+                f"Slack gives no download link for `{name}` (is it a link to an outside file?).",
+                code="slack.no_download",
+                retryable=False,
+            )
+        return SlackFile(
+            id=file_id,
+            name=name,
+            size=int(file.get("size") or 0),
+            mimetype=str(file.get("mimetype") or ""),
+            filetype=str(file.get("filetype") or ""),
+            url=url,
+        )
+
+    async def order_of_thread(self, workspace: WorkspaceRef, channel: str, thread_ts: str) -> OrderRef | None:
+        """Return the order the app's newest single-order message in a thread is about, if any."""
+        token = await self.bot_token(workspace)
+        try:
+            bot_id = await self.bot_id(token)
+            response = await self.slack(token).conversations_replies(channel=channel, ts=thread_ts, limit=200)
+        except SlackApiError as error:
+            logger.info(
+                "could not read a thread in team %s: %s",
+                workspace.key,
+                error.response.get("error") if error.response is not None else "no answer",
+            )
+            return None
+        for message in reversed(response.get("messages") or []):
+            if not bot_id or message.get("bot_id") != bot_id:
+                continue
+            orders = orders_in_blocks(message.get("blocks") or [])
+            if len(orders) == 1:
+                return orders[0]
+        return None
+
+    # --- PostDICOM access -----------------------------------------------------------------------
+
+    async def postdicom(self, workspace: WorkspaceRef, *, user_id: str = "") -> PostDicomHandle:
+        """Return the workspace's PostDICOM handle, or raise JobError when it is not connected."""
+        request = PacsRequest(
+            services=self.services,
+            workspace=workspace,
+            user_id=user_id,
+            client=self.slack(await self.bot_token(workspace)),
+        )
+        try:
+            return await request.postdicom()
+        except NotConnected:
+            raise JobError(
+                "This workspace is no longer connected to PostDICOM; an admin can reconnect it with `/pacs connect`.",
+                code="postdicom.not_connected",
+                retryable=False,
+            ) from None
+        except UserFacingError as error:
+            raise JobError(
+                f"{error.message} {error.hint}".strip(), code="postdicom.setup", retryable=False
+            ) from None
+
+    async def ensure_folder(self, workspace: WorkspaceRef, handle: PostDicomHandle, path: str) -> str:
+        """Return the UUID of a folder path, creating the folders that are missing."""
+        dictionaries = self.services.dictionaries
+        wanted = "/".join(part.strip() for part in path.strip("/").split("/") if part.strip())
+        if not wanted:
+            raise UsageError("a folder path needs a name", "/pacs channel auto folder:Inbox/Slack")
+        folders = await dictionaries.folders(workspace.key, handle.client, handle.user_uuid)
+        for entry in folders:
+            if entry.path.casefold() == wanted.casefold():
+                return entry.folder.folder_uuid
+        parent: str | None = None
+        for name in wanted.split("/"):
+            listing = await handle.client.get_folder_list(handle.user_uuid, parent or "", None, False)
+            existing = next(
+                (item for item in listing.sub_folder_list if item.folder_name.casefold() == name.casefold()),
+                None,
+            )
+            if existing is not None:
+                parent = existing.folder_uuid
+                continue
+            created = await handle.client.create_folder(handle.user_uuid, parent or "", name)
+            if not created.folder_uuid:
+                raise JobError(
+                    f"PostDICOM did not create the folder {name!r}.", code="postdicom.folder", retryable=True
+                )
+            parent = created.folder_uuid
+            dictionaries.invalidate(workspace.key, "folders")
+            await self.services.store.audit.record(
+                workspace,
+                action="folder.create",
+                outcome=AuditOutcome.SUCCEEDED,
+                slack_user_id=None,
+                folder_uuids=[parent.lower()],
+            )
+        assert parent is not None  # noqa: S101 - the path has at least one name
+        return parent
+
+    # --- enqueueing -----------------------------------------------------------------------------
+
+    def options_for(
+        self, settings: ChannelSettings, *, anonymize: bool, replacements: Mapping[str, str] | None
+    ) -> UploadOptions:
+        """Build a job's options from the channel's settings and the anonymization chosen."""
+        return UploadOptions(
+            anonymize=anonymize,
+            folder_uuid=settings.target_folder_uuid,
+            folder_path=settings.target_folder_path,
+            replacements=dict(replacements or {}),
+        )
+
+    async def enqueue(
+        self,
+        workspace: WorkspaceRef,
+        *,
+        channel: str,
+        thread_ts: str,
+        requested_by: str | None,
+        files: Sequence[tuple[str, str, bool]],
+        options: UploadOptions,
+    ) -> tuple[int, int]:
+        """Create a job per file (existing ones are left alone); return (created, already known)."""
+        created = existing = 0
+        client: AsyncWebClient | None = None
+        for file_id, name, announce in files:
+            result = await self.services.store.upload_jobs.enqueue(
+                workspace,
+                file_id,
+                channel_id=channel,
+                thread_ts=thread_ts,
+                requested_by=requested_by,
+                options=options,
+            )
+            if not result.created:
+                existing += 1
+                continue
+            created += 1
+            if name:
+                self.file_names[file_id] = name
+            if announce:
+                client = client or self.slack(await self.bot_token(workspace))
+                text, blocks = ui.progress_message(name or "file", Progress(Phase.QUEUED))
+                try:
+                    posted = await client.chat_postMessage(
+                        channel=channel, thread_ts=thread_ts, text=text, blocks=blocks, unfurl_links=False
+                    )
+                    await self.services.store.upload_jobs.set_progress_message(
+                        result.job.id, str(posted["ts"])
+                    )
+                except SlackApiError as error:
+                    logger.info("could not post a queued message: %s", error.response.get("error"))
+        if created:
+            self.workers.kick()
+        return created, existing
+
+    def default_replacements(self, *, modality: str = "", year: str = "") -> dict[str, str]:
+        """Return replacements for an anonymized upload nobody filled in (one pseudonym per share)."""
+        values = ui.default_replacements(_pseudonym(), modality=modality, year=year)
+        return replacements_from_form(values)
+
+    # --- events ---------------------------------------------------------------------------------
+
+    async def on_file_share(self, event: Mapping[str, Any], workspace: WorkspaceRef) -> None:
+        """Handle a message that shared files: upload, ask, or leave them, as the channel says."""
+        channel = str(event.get("channel") or "")
+        user = str(event.get("user") or "") or None
+        files = [file for file in event.get("files") or [] if isinstance(file, Mapping) and file.get("id")]
+        if not channel or not files:
+            return
+        store = self.services.store
+        if await store.connections.get(workspace) is None:
+            return
+        if not (await store.workspace_settings.get(workspace)).allows_channel(channel):
+            return
+        settings = await store.channel_settings.get(workspace, channel)
+        if settings.upload_mode is UploadMode.OFF:
+            return
+        message_ts = str(event.get("ts") or "")
+        thread_ts = str(event.get("thread_ts") or message_ts)
+        if settings.upload_mode is UploadMode.AUTO:
+            replacements = self.default_replacements() if settings.anonymize_by_default else None
+            await self.enqueue(
+                workspace,
+                channel=channel,
+                thread_ts=thread_ts,
+                requested_by=user,
+                files=[
+                    (str(file["id"]), str(file.get("name") or ""), looks_meant_for_pacs(file))
+                    for file in files
+                ],
+                options=self.options_for(
+                    settings, anonymize=settings.anonymize_by_default, replacements=replacements
+                ),
+            )
+            return
+        if user is None:
+            return
+        key = f"{workspace.key}:{channel}:{message_ts}"
+        if key in self._prompted:
+            return
+        self._prompted[key] = True
+        await self.ask(
+            workspace,
+            channel=channel,
+            user=user,
+            thread_ts=thread_ts,
+            in_thread=bool(event.get("thread_ts")) and event.get("thread_ts") != message_ts,
+            file_ids=[str(file["id"]) for file in files][:_MAX_FILES_PER_PROMPT],
+            settings=settings,
+        )
+
+    async def ask(
+        self,
+        workspace: WorkspaceRef,
+        *,
+        channel: str,
+        user: str,
+        thread_ts: str,
+        in_thread: bool,
+        file_ids: Sequence[str],
+        settings: ChannelSettings,
+    ) -> None:
+        """Look at the shared files and ask the person who shared them what to do."""
+        jobs = self.services.store.upload_jobs
+        fresh = [file_id for file_id in file_ids if await jobs.find(workspace, file_id) is None]
+        if not fresh:
+            return
+        limit = asyncio.Semaphore(_PREVIEWS_AT_ONCE)
+
+        async def check(file_id: str) -> _Checked:
+            async with limit:
+                return await self.check(workspace, file_id)
+
+        checked = await asyncio.gather(*(check(file_id) for file_id in fresh))
+        dicom = [item for item in checked if item.instances]
+        documents = [item for item in checked if item.document]
+        problems = [item.problem for item in checked if item.problem]
+        client = self.slack(await self.bot_token(workspace))
+        if dicom:
+            instances = [instance for item in dicom for instance in item.instances]
+            studies = group_studies(instances)
+            first = studies[0]
+            value = _prompt_value(
+                thread_ts,
+                [item.file_id for item in dicom],
+                first.modalities[0] if first.modalities else "",
+                first.study_date[:4],
+            )
+            what = ui.studies_text(len(instances), studies)
+            await client.chat_postEphemeral(
+                channel=channel,
+                user=user,
+                text=f"{what}. Upload to PostDICOM?",
+                blocks=ui.prompt_blocks(
+                    what=what,
+                    value=value,
+                    anonymize_by_default=settings.anonymize_by_default,
+                    folder_path=settings.target_folder_path,
+                    problems=problems,
+                ),
+            )
+            problems = []
+        if documents and in_thread:
+            order = await self.order_of_thread(workspace, channel, thread_ts)
+            if order is not None:
+                summary = await self._order_line(workspace, order)
+                await client.chat_postEphemeral(
+                    channel=channel,
+                    user=user,
+                    text="Attach to this order in PostDICOM?",
+                    blocks=ui.attach_prompt_blocks(
+                        [item.name for item in documents],
+                        summary,
+                        _prompt_value(thread_ts, [item.file_id for item in documents]),
+                    ),
+                )
+        if problems:
+            await client.chat_postEphemeral(
+                channel=channel,
+                user=user,
+                text="Some files cannot be uploaded",
+                blocks=ui.problems_blocks(problems),
+            )
+
+    async def check(self, workspace: WorkspaceRef, file_id: str) -> _Checked:
+        """Download and check one shared file, without uploading anything."""
+        try:
+            slack_file = await self.slack_file(workspace, file_id)
+            token = await self.bot_token(workspace)
+            async with preview(self.services.http, slack_file, token, self.pipeline_config) as prepared:
+                return _Checked(
+                    file_id,
+                    slack_file.name,
+                    instances=tuple(file.instance for file in prepared.dicom),
+                    document=prepared.document is not None,
+                    problem=(
+                        ui.nothing_in_zip(slack_file.name, len(prepared.skipped))
+                        if prepared.kind.value == "zip" and not prepared.dicom
+                        else ""
+                    ),
+                )
+        except Rejected as error:
+            return _Checked(file_id, self.file_names.get(file_id, ""), problem=error.message)
+        except JobError as error:
+            name = self.file_names.get(file_id, "a file")
+            return _Checked(file_id, name, problem=f"I could not check `{name}`: {error.message}")
+
+    async def _order_line(self, workspace: WorkspaceRef, ref: OrderRef) -> str:
+        try:
+            handle = await self.postdicom(workspace)
+            order = await self._order(handle, ref.order_uuid, ref.institution_uuid)
+        except (JobError, PostDicomError):
+            return ""
+        phi = (await self.services.store.workspace_settings.get(workspace)).phi_display
+        return order_summary(order, phi, Names.empty())
+
+    async def _order(
+        self, handle: PostDicomHandle, order_uuid: str, institution_uuid: str | None
+    ) -> PatientOrder:
+        institution = institution_uuid or handle.institution_uuid or ""
+        order = await handle.client.get_patient_order_properties(handle.user_uuid, institution, order_uuid)
+        if order.institution_uuid is None:
+            order = order.model_copy(update={"institution_uuid": institution})
+        return order
+
+    async def verified_names(self, workspace: WorkspaceRef, file_ids: Sequence[str]) -> list[str]:
+        """Check that every file id is a file of this workspace (values can be forged); return names."""
+        names = []
+        for file_id in file_ids:
+            try:
+                names.append((await self.slack_file(workspace, file_id)).name)
+            except JobError as error:
+                raise UserFacingError(error.message) from None
+        return names
+
+
+def replacements_from_form(values: Mapping[str, str]) -> dict[str, str]:
+    """Turn the modal's fields into anonymization replacements keyed by the library's tag names."""
+    replacements: dict[str, str] = {}
+    for field in ui.ANONYMIZATION_FIELDS:
+        value = values.get(field.block_id, "")
+        if field.block_id == "study_date":
+            value = value.replace("-", "")
+        for key in field.tag_keys:
+            replacements[key] = value if key != "InstitutionAddress" else ""
+    return replacements
+
+
+def check_form(values: Mapping[str, str]) -> dict[str, str]:
+    """Return field errors of the anonymization modal (empty when it can be used)."""
+    errors = {}
+    for field in ui.ANONYMIZATION_FIELDS:
+        value = values.get(field.block_id, "")
+        if "\\" in value:
+            errors[field.block_id] = "Backslashes separate DICOM values; leave them out."
+        elif field.block_id == "study_date" and value:
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                errors[field.block_id] = "Write the date as YYYY-MM-DD, or leave it empty."
+        elif field.block_id == "patient_name" and any(len(part) > 64 for part in value.split("^")):
+            errors[field.block_id] = "Each part of a name can be 64 characters at most."
+        elif len(value) > field.max_length:
+            errors[field.block_id] = f"At most {field.max_length} characters."
+    return errors
+
+
+class SlackJobHost:
+    """The app's side of the upload jobs (see :class:`bot.jobs.JobHost`)."""
+
+    def __init__(self, uploads: Uploads) -> None:
+        self.uploads = uploads
+
+    async def slack_file(self, job: UploadJob) -> SlackFile:
+        """Look the job's file up with ``files.info``."""
+        return await self.uploads.slack_file(job.workspace, job.slack_file_id)
+
+    async def bot_token(self, job: UploadJob) -> str:
+        """Return the bot token of the job's workspace."""
+        return await self.uploads.bot_token(job.workspace)
+
+    async def postdicom(self, job: UploadJob) -> PostDicomTarget:
+        """Return the client, acting user, institution and folder for the job's upload."""
+        handle = await self.uploads.postdicom(job.workspace, user_id=job.requested_by or "")
+        institution = handle.institution_uuid
+        if institution is None and handle.client.account is not None:
+            institutions = handle.client.account.institutions()
+            institution = institutions[0].institution_uuid if institutions else None
+        if institution is None:
+            raise JobError(
+                "The PostDICOM account has no institution to upload into.",
+                code="postdicom.setup",
+                retryable=False,
+            )
+        folder = job.options.folder_uuid
+        if job.options.folder_path:
+            folder = await self.uploads.ensure_folder(job.workspace, handle, job.options.folder_path)
+        return PostDicomTarget(handle.client, handle.user_uuid, institution, folder)
+
+    async def order_of_thread(self, job: UploadJob) -> OrderTarget | None:
+        """Return the order the job's thread is about, if the app posted one there."""
+        if job.thread_ts is None:
+            return None
+        ref = await self.uploads.order_of_thread(job.workspace, job.channel_id, job.thread_ts)
+        return None if ref is None else OrderTarget(ref.order_uuid, ref.institution_uuid)
+
+    async def is_shown(self, job: UploadJob) -> bool:
+        """Tell whether the job already has a message in Slack."""
+        current = await self.uploads.services.store.upload_jobs.get(job.id)
+        return current is not None and current.progress_message_ts is not None
+
+    def reporter(self, job: UploadJob) -> SlackReporter:
+        """Return the reporter that keeps the job's message in the file's thread."""
+        return SlackReporter(self.uploads, job)
+
+    def explain(self, error: BaseException) -> Failure:
+        """Turn an attempt's error into words for the thread and a retry decision."""
+        if isinstance(error, JobError):
+            return Failure(error.message, error.code, error.retryable)
+        if isinstance(error, DocumentTooLarge):
+            return Failure(
+                "The document is too large for PostDICOM (10 MB at most).", "document.too_large", False
+            )
+        if isinstance(error, InvalidAnonymization):
+            return Failure(
+                "An anonymization value cannot be written into these files.", "anonymize.invalid", False
+            )
+        if isinstance(error, UsageError):
+            return Failure(error.message, "upload.folder", False)
+        if isinstance(error, PostDicomError):
+            message = describe(error)
+            return Failure(message.text, "postdicom." + type(error).__name__.lower()[:40], message.retryable)
+        if isinstance(error, OSError):
+            return Failure(
+                "The server could not store the file while working on it.", "internal.storage", True
+            )
+        return Failure("Something went wrong on our side; it has been logged.", "internal.error", False)
+
+    async def audit(self, job: UploadJob, outcome: Outcome | None, failure: Failure | None) -> None:
+        """Record the job's final outcome in the audit log."""
+        kind = outcome.kind if outcome is not None else "dicom"
+        folder = outcome.folder_uuid if outcome is not None else job.options.folder_uuid
+        await self.uploads.services.store.audit.record(
+            job.workspace,
+            action=f"upload.{kind}",
+            outcome=AuditOutcome.FAILED if failure is not None else AuditOutcome.SUCCEEDED,
+            slack_user_id=job.requested_by,
+            channel_id=job.channel_id,
+            order_uuids=[order.patient_order_uuid.lower() for order in (outcome.orders if outcome else ())],
+            folder_uuids=[folder.lower()] if folder else [],
+            error_code=failure.code if failure is not None else None,
+        )
+
+
+class SlackReporter:
+    """Keeps one job's message in the file's thread: progress, then the study cards or the failure."""
+
+    def __init__(self, uploads: Uploads, job: UploadJob) -> None:
+        self.uploads = uploads
+        self.job = job
+        self.ts = job.progress_message_ts
+
+    @property
+    def name(self) -> str:
+        """Return the shared file's name (as Slack knows it), or a stand-in before it is known."""
+        return self.uploads.file_names.get(self.job.slack_file_id, "the file")
+
+    async def _client(self) -> AsyncWebClient:
+        return self.uploads.slack(await self.uploads.bot_token(self.job.workspace))
+
+    async def _current_ts(self) -> str | None:
+        if self.ts is None:
+            current = await self.uploads.services.store.upload_jobs.get(self.job.id)
+            self.ts = current.progress_message_ts if current is not None else None
+        return self.ts
+
+    async def _show(self, text: str, blocks: list[dict[str, Any]]) -> None:
+        client = await self._client()
+        ts = await self._current_ts()
+        if ts is not None:
+            try:
+                await client.chat_update(channel=self.job.channel_id, ts=ts, text=text, blocks=blocks)
+                return
+            except SlackApiError as error:
+                if error.response is None or error.response.get("error") not in (
+                    "message_not_found",
+                    "cant_update_message",
+                ):
+                    raise
+        posted = await client.chat_postMessage(
+            channel=self.job.channel_id,
+            thread_ts=self.job.thread_ts,
+            text=text,
+            blocks=blocks,
+            unfurl_links=False,
+        )
+        self.ts = str(posted["ts"])
+        await self.uploads.services.store.upload_jobs.set_progress_message(self.job.id, self.ts)
+
+    async def progress(self, progress: Progress) -> None:
+        """Show where the job is."""
+        await self._show(*ui.progress_message(self.name, progress))
+
+    async def done(self, outcome: Outcome) -> None:
+        """Show the uploaded studies as cards with share links (or the order a document joined)."""
+        workspace = self.job.workspace
+        services = self.uploads.services
+        settings = await services.store.workspace_settings.get(workspace)
+        expires = datetime.now(UTC).date() + timedelta(days=settings.default_share_expiry_days)
+        handle = await self.uploads.postdicom(workspace, user_id=self.job.requested_by or "")
+        names = await self._names(handle)
+        cards = []
+        for order in outcome.orders[: ui.MAX_CARDS]:
+            cards.append(await self._card(handle, order, expires, with_link=outcome.kind == "dicom"))
+        await self._show(
+            *ui.done_message(
+                self.name,
+                outcome,
+                cards,
+                settings.phi_display,
+                names,
+                expires=expires,
+                folder_path=self.job.options.folder_path,
+            )
+        )
+
+    async def _names(self, handle: PostDicomHandle) -> Names:
+        dictionaries, key = self.uploads.services.dictionaries, self.job.workspace.key
+        try:
+            flags, users, groups = await asyncio.gather(
+                dictionaries.flags(key, handle.client, handle.user_uuid),
+                dictionaries.users(key, handle.client, handle.user_uuid),
+                dictionaries.user_groups(key, handle.client, handle.user_uuid),
+            )
+        except PostDicomError:
+            return Names.empty()
+        return Names.of(flags, users, groups)
+
+    async def _card(
+        self, handle: PostDicomHandle, order: PatientOrder, expires: date, *, with_link: bool
+    ) -> ui.StudyCard:
+        try:
+            order = await self.uploads._order(handle, order.patient_order_uuid, order.institution_uuid)
+        except PostDicomError as error:
+            logger.info("could not refresh an uploaded order (%s)", type(error).__name__)
+        if not with_link:
+            return ui.StudyCard(order, None)
+        uuid = order.patient_order_uuid.lower()
+        try:
+            link = await handle.client.create_quick_share_link_with_expire_date(
+                handle.user_uuid, [order.patient_order_uuid], False, expires.isoformat()
+            )
+        except PostDicomError as error:
+            logger.info("could not create a share link for an upload (%s)", type(error).__name__)
+            return ui.StudyCard(order, None)
+        await self.uploads.services.store.audit.record(
+            self.job.workspace,
+            action="order.share_link",
+            outcome=AuditOutcome.SUCCEEDED,
+            slack_user_id=self.job.requested_by,
+            channel_id=self.job.channel_id,
+            order_uuids=[uuid],
+        )
+        return ui.StudyCard(order, link.url)
+
+    async def failed(self, failure: Failure, *, final: bool, retry_at: datetime | None) -> None:
+        """Show what failed, with a Retry button or when it will retry by itself."""
+        await self._show(
+            *ui.failure_message(self.name, failure, final=final, retry_at=retry_at, job_id=self.job.id)
+        )
+
+    async def dropped(self) -> None:
+        """Remove the queued message of a file that turned out not to be for PostDICOM."""
+        ts = await self._current_ts()
+        if ts is not None:
+            client = await self._client()
+            await client.chat_delete(channel=self.job.channel_id, ts=ts)
+
+
+# --- registration -----------------------------------------------------------------------------------
+
+
+def register(app: PacsApp) -> None:
+    """Listen to file shares, the prompt's buttons, the anonymization modal and ``/pacs channel``."""
+    uploads = Uploads(app)
+    app.extensions[UPLOADS_KEY] = uploads
+    app.extensions.setdefault(BACKGROUND_KEY, []).append(uploads.workers)
+    store = app.services.store
+
+    async def is_file_share(event: dict[str, Any]) -> bool:
+        return event.get("subtype") == "file_share"
+
+    async def on_file_share(event: dict[str, Any], context: AsyncBoltContext) -> None:
+        try:
+            await uploads.on_file_share(event, workspace_of(context))
+        except Exception:
+            logger.exception("handling a file share failed for team %s", context.team_id)
+
+    async def ignore(event: dict[str, Any]) -> None:
+        # Every other message in the channels the app is in: nothing to do, but Slack wants a 200.
+        del event
+
+    async def on_upload(request: PacsRequest, action: dict[str, Any]) -> None:
+        thread_ts, file_ids, modality, year = _parse_value(str(action.get("value") or ""))
+        channel = request.channel_id or ""
+        names = await uploads.verified_names(request.workspace, file_ids)
+        settings = await store.channel_settings.get(request.workspace, channel)
+        anonymize = settings.anonymize_by_default
+        replacements = uploads.default_replacements(modality=modality, year=year) if anonymize else None
+        created, existing = await uploads.enqueue(
+            request.workspace,
+            channel=channel,
+            thread_ts=thread_ts,
+            requested_by=request.user_id or None,
+            files=[(file_id, name, True) for file_id, name in zip(file_ids, names, strict=True)],
+            options=uploads.options_for(settings, anonymize=anonymize, replacements=replacements),
+        )
+        await request.reply(_started_text(created, existing, anonymized=anonymize), replace_original=True)
+
+    async def on_anonymize(request: PacsRequest, action: dict[str, Any]) -> None:
+        thread_ts, file_ids, modality, year = _parse_value(str(action.get("value") or ""))
+        if not request.trigger_id:
+            await request.reply("Slack did not let me open the form; please press the button again.")
+            return
+        metadata = ui.encode_metadata(
+            {
+                "channel": request.channel_id or "",
+                "thread": thread_ts,
+                "files": file_ids,
+                "response_url": request.respond.response_url if request.respond else "",
+            }
+        )
+        initial = ui.default_replacements(_pseudonym(), modality=modality, year=year)
+        await request.client.views_open(
+            trigger_id=request.trigger_id, view=ui.anonymize_modal(initial, metadata, files=len(file_ids))
+        )
+
+    async def on_anonymize_submit(
+        ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+    ) -> None:
+        view = body["view"]
+        values = ui.submitted_values(view)
+        errors = check_form(values)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        request = app.request(context, body, client)
+        try:
+            metadata = json.loads(view.get("private_metadata") or "{}")
+            channel, thread_ts = str(metadata["channel"]), str(metadata["thread"])
+            file_ids = [str(item) for item in metadata["files"]][:_MAX_FILES_PER_PROMPT]
+        except (ValueError, KeyError, TypeError):
+            logger.warning("the anonymization modal came back without its metadata")
+            return
+        response_url = str(metadata.get("response_url") or "")
+        respond = AsyncRespond(response_url=response_url) if response_url else None
+        try:
+            names = await uploads.verified_names(request.workspace, file_ids)
+            settings = await store.channel_settings.get(request.workspace, channel)
+            created, existing = await uploads.enqueue(
+                request.workspace,
+                channel=channel,
+                thread_ts=thread_ts,
+                requested_by=request.user_id or None,
+                files=[(file_id, name, True) for file_id, name in zip(file_ids, names, strict=True)],
+                options=uploads.options_for(
+                    settings, anonymize=True, replacements=replacements_from_form(values)
+                ),
+            )
+            text = _started_text(created, existing, anonymized=True)
+        except UserFacingError as error:
+            text = f":x: {error.message}"
+        if respond is not None:
+            await respond(text=text, replace_original=True)
+
+    async def on_attach(request: PacsRequest, action: dict[str, Any]) -> None:
+        thread_ts, file_ids, _, _ = _parse_value(str(action.get("value") or ""))
+        names = await uploads.verified_names(request.workspace, file_ids)
+        created, _ = await uploads.enqueue(
+            request.workspace,
+            channel=request.channel_id or "",
+            thread_ts=thread_ts,
+            requested_by=request.user_id or None,
+            files=[(file_id, name, True) for file_id, name in zip(file_ids, names, strict=True)],
+            options=UploadOptions(),
+        )
+        await request.reply(
+            "Attaching — the result will show in the thread."
+            if created
+            else "Those files were handled already.",
+            replace_original=True,
+        )
+
+    async def on_ignore(request: PacsRequest, action: dict[str, Any]) -> None:
+        del action
+        await request.reply("OK, nothing was uploaded.", replace_original=True)
+
+    async def on_retry(request: PacsRequest, action: dict[str, Any]) -> None:
+        job_id = str(action.get("value") or "")
+        job = await store.upload_jobs.retry_failed(request.workspace, job_id) if len(job_id) <= 36 else None
+        if job is None:
+            await request.reply("That upload is not waiting for a retry any more.")
+            return
+        await uploads.host.reporter(job).progress(
+            Progress(Phase.QUEUED, note=f"Retry asked by <@{request.user_id}>")
+        )
+        uploads.workers.kick()
+
+    async def channel_command(request: PacsRequest) -> None:
+        await configure_channel(uploads, request)
+
+    app.bolt.event("message", matchers=[is_file_share])(on_file_share)
+    app.bolt.event("message")(ignore)
+    app.bolt.event("file_shared")(ignore)
+    app.action(ui.UPLOAD_ACTION, on_upload)
+    app.action(ui.ANONYMIZE_ACTION, on_anonymize)
+    app.action(ui.ATTACH_ACTION, on_attach)
+    app.action(ui.IGNORE_ACTION, on_ignore)
+    app.action(ui.RETRY_UPLOAD_ACTION, on_retry)
+    app.bolt.view(ui.ANONYMIZE_MODAL)(on_anonymize_submit)
+    app.router.add(
+        "channel",
+        channel_command,
+        summary="Choose what happens to DICOM shared in this channel (admins)",
+        usage="channel [auto|ask|off] [folder:<path>|folder:none] [anonymize:on|off]",
+        examples=("/pacs channel", "/pacs channel auto folder:Inbox/Slack", "/pacs channel ask anonymize:on"),
+        admin_only=True,
+    )
+
+
+def _started_text(created: int, existing: int, *, anonymized: bool) -> str:
+    if not created:
+        return "Those files were uploaded (or queued) already; see the thread."
+    how = "anonymized " if anonymized else ""
+    more = f" ({existing} were handled already)" if existing else ""
+    return f"Uploading {created} file{'s' if created != 1 else ''} {how}to PostDICOM{more}; progress shows in the thread."
+
+
+_MODES = {mode.value: mode for mode in UploadMode}
+_CHANNEL_EXAMPLE = "/pacs channel auto folder:Inbox/Slack anonymize:off"
+
+
+async def configure_channel(uploads: Uploads, request: PacsRequest) -> None:
+    """Show or change the channel's upload settings (changes are for admins)."""
+    channel = request.channel_id
+    if not channel:
+        raise UsageError("run it in the channel you want to configure", _CHANNEL_EXAMPLE)
+    store = uploads.services.store
+    current = await store.channel_settings.get(request.workspace, channel)
+    words = split_words(request.text, ("folder", "anonymize"))
+    if not words.words and not words.options:
+        await request.reply("Upload settings", ui.channel_settings_blocks(channel, current, changed=False))
+        return
+    await request.require_admin("change what happens to files shared in a channel")
+    if len(words.words) > 1 or (words.words and words.words[0].lower() not in _MODES):
+        raise UsageError("say auto, ask or off, then any folder: and anonymize: options", _CHANNEL_EXAMPLE)
+    mode = _MODES[words.words[0].lower()] if words.words else current.upload_mode
+    anonymize = current.anonymize_by_default
+    if (value := words.option("anonymize")) is not None:
+        if value.lower() not in ("on", "off", "yes", "no", "true", "false"):
+            raise UsageError("anonymize: takes on or off", "/pacs channel ask anonymize:on")
+        anonymize = value.lower() in ("on", "yes", "true")
+    folder_uuid, folder_path = current.target_folder_uuid, current.target_folder_path
+    if (folder := words.option("folder")) is not None:
+        if folder.strip().lower() in ("", "none", "-"):
+            folder_uuid = folder_path = None
+        else:
+            try:
+                handle = await uploads.postdicom(request.workspace, user_id=request.user_id)
+            except JobError as error:
+                raise UserFacingError(error.message) from None
+            folder_path = "/".join(part.strip() for part in folder.strip("/").split("/") if part.strip())
+            folder_uuid = await uploads.ensure_folder(request.workspace, handle, folder_path)
+    updated = ChannelSettings(
+        upload_mode=mode,
+        target_folder_uuid=folder_uuid,
+        target_folder_path=folder_path,
+        anonymize_by_default=anonymize,
+    )
+    await store.channel_settings.save(request.workspace, channel, updated)
+    await request.audit(
+        "channel.settings", AuditOutcome.SUCCEEDED, folder_uuids=[folder_uuid] if folder_uuid else []
+    )
+    await request.reply("Upload settings saved", ui.channel_settings_blocks(channel, updated, changed=True))
