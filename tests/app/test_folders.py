@@ -60,8 +60,8 @@ async def test_create_makes_the_missing_levels_and_refreshes_the_cached_tree(
     _, folders = await audit_has(pacs, "folder.create", AuditOutcome.SUCCEEDED)
     assert folders == (site.uuid,)
     await pacs.command(pacs.demo.member, "folder list research")
-    listing = await pacs.ephemeral(pacs.demo.member, "Site 1")
-    assert "Trial B" in rendered(listing)
+    listing = await pacs.ephemeral(pacs.demo.member, "Folders in Research")
+    assert "*Site 1*" in rendered(listing)
 
 
 async def test_create_of_an_existing_path_changes_nothing(

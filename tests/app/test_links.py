@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.sandbox.postdicom import BRANCH_INSTITUTION_UUID, MAIN_INSTITUTION_UUID, PostDicomEmulator
 from bot.sandbox.postdicom.state import NO_GROUP, Order
 from bot.store.audit import AuditOutcome
-from tests.app.harness import Scenario
+from tests.app.harness import Scenario, eventually
 from tests.app.pacs_world import account, audit_has, rendered
 
 
@@ -46,8 +46,7 @@ async def test_linking_to_a_grouped_order_joins_its_group(
     await pacs.ephemeral(pacs.demo.member, "Linked 2 orders")
     group = first.connected_group_uuid
     await pacs.command(pacs.demo.member, f"group {third.accession_number} {second.accession_number}")
-    await pacs.ephemeral(pacs.demo.member, "Linked 2 orders")
-    assert third.connected_group_uuid == group
+    await eventually(lambda: third.connected_group_uuid == group, what="the third order in the group")
     assert {order.connected_group_uuid for order in (first, second, third)} == {group}
 
 
