@@ -240,3 +240,10 @@ def test_the_repository_manifest_is_the_one_the_sandbox_reads() -> None:
     assert found is not None
     assert found == Path(__file__).resolve().parents[3] / "manifest.yml"
     assert read_subscriptions(found).bot_events
+
+
+async def test_opening_the_home_tab_shows_what_the_app_publishes(console: ConsoleClient) -> None:
+    demo = console.demo
+    await console.post("/console/api/home", {"user": demo.member.id})
+    home = await console.wait_for(demo.member.id, "", lambda feed: feed["home"], home="1")
+    assert "connected to PostDICOM" in json.dumps(home["blocks"])
