@@ -29,6 +29,8 @@ from bot.store import UploadJob, UploadJobRepository, UploadState, WorkspaceRef
 
 logger = logging.getLogger(__name__)
 
+_RELEASE_ATTEMPTS = 3
+
 
 @dataclass(frozen=True, slots=True)
 class WorkerConfig:
@@ -123,16 +125,23 @@ class UploadWorkers:
     async def stop(self) -> None:
         """Stop claiming, interrupt running jobs and release them so any process resumes them at once."""
         released = await self._halt()
-        for job_id in released:
-            with contextlib.suppress(Exception):
-                # A lease that ends now is expired for the next requeue, ours or another process's.
-                await self.jobs.renew_lease(job_id, self.owner, 0)
         if released:
-            try:
-                await self.jobs.requeue_expired_leases()
-            except Exception as error:
-                logger.warning("could not requeue released upload jobs (%s)", type(error).__name__)
+            await self._release(released)
         logger.info("upload workers stopped; %d job(s) released", len(released))
+
+    async def _release(self, job_ids: list[str]) -> None:
+        # An interrupted job may still hold the database briefly (SQLite's write lock), so a failed
+        # release is tried again; if it never works, the lease simply expires as after a crash.
+        for attempt in range(1, _RELEASE_ATTEMPTS + 1):
+            try:
+                for job_id in job_ids:
+                    # A lease that ends now is expired for the next requeue, ours or another process's.
+                    await self.jobs.renew_lease(job_id, self.owner, 0)
+                await self.jobs.requeue_expired_leases()
+                return
+            except Exception as error:
+                logger.warning("releasing upload jobs failed (%s), attempt %d", type(error).__name__, attempt)
+                await asyncio.sleep(0.2 * attempt)
 
     async def abandon(self) -> None:
         """Stop as a crash would: interrupt everything and leave the jobs' rows as they are."""

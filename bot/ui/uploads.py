@@ -179,7 +179,8 @@ def _notes(outcome: Outcome, phi: PhiDisplay) -> str:
             shown = ", ".join(f"`{escape(item)}`" for item in outcome.skipped[:5])
             listed = f": {shown}" + ("…" if len(outcome.skipped) > 5 else "")
         notes.append(f"{_plural(len(outcome.skipped), 'file')} that are not DICOM skipped{listed}")
-    return "; ".join(notes).capitalize()
+    text = "; ".join(notes)
+    return text[:1].upper() + text[1:]
 
 
 # --- failures -------------------------------------------------------------------------------------

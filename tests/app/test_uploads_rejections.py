@@ -1,0 +1,109 @@
+"""What is refused, says why in the file's thread, and uploads nothing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.sandbox.postdicom import PostDicomEmulator
+from bot.sandbox.slack import FILE_DOWNLOAD
+from bot.store import UploadMode, UploadState
+from tests.app.conftest import PRECONNECT
+from tests.app.harness import Scenario, scenario
+from tests.app.uploads_support import rendered, set_channel, share, thread_says, until
+from tests.dicom.samples import (
+    CT_SMALL,
+    LOGIN_PAGE,
+    ct_image,
+    mark_encrypted,
+    new_uid,
+    zip_bytes,
+    zip_of_zeros,
+)
+
+
+async def refused(
+    world: Scenario, emulator: PostDicomEmulator, name: str, content: bytes, phrase: str
+) -> str:
+    """Share a file that must be refused; return the thread's message once it says why."""
+    await set_channel(world, UploadMode.AUTO)
+    upload = await share(world, name, content)
+    message = await thread_says(world, upload.message.ts, ":x:")
+    text = rendered(message)
+    assert phrase in text, text
+    jobs = world.app.services.store.upload_jobs
+
+    async def failed() -> bool:
+        job = await jobs.find(world.workspace, upload.file.id)
+        return job is not None and job.state is UploadState.FAILED
+
+    await until(failed, what="the job to fail for good")
+    assert emulator.uploads.counters.files_completed == 0
+    assert emulator.stats.frames["23:PROCESS_FILE"] == 0  # not a single part was sent
+    return text
+
+
+async def test_slacks_sign_in_page_is_refused_clearly(pacs: Scenario, emulator: PostDicomEmulator) -> None:
+    text = await refused(pacs, emulator, "scan.dcm", LOGIN_PAGE, "sign-in page")
+    assert "files:read" in text
+
+
+async def test_a_truncated_file_is_refused(pacs: Scenario, emulator: PostDicomEmulator) -> None:
+    await refused(pacs, emulator, "cut.dcm", CT_SMALL.read_bytes()[:-1000], "truncated")
+
+
+async def test_a_file_without_the_key_uids_is_refused(pacs: Scenario, emulator: PostDicomEmulator) -> None:
+    text = await refused(pacs, emulator, "x.dcm", ct_image(omit=["SOPInstanceUID"]), "lacks SOPInstanceUID")
+    assert "Retry" not in text  # retrying a broken file would not help
+
+
+async def test_a_zip_bomb_is_refused_by_its_ratio(pacs: Scenario, emulator: PostDicomEmulator) -> None:
+    await refused(pacs, emulator, "bomb.zip", zip_of_zeros(64 * 1024 * 1024), "zip bomb")
+
+
+async def test_an_encrypted_zip_is_refused(pacs: Scenario, emulator: PostDicomEmulator) -> None:
+    data = mark_encrypted(zip_bytes([("IM1", ct_image())]))
+    await refused(pacs, emulator, "secret.zip", data, "encrypted")
+
+
+async def test_a_zip_with_one_broken_image_uploads_none_of_it(
+    pacs: Scenario, emulator: PostDicomEmulator
+) -> None:
+    study = new_uid()
+    members = [("IM1", ct_image(study=study)), ("IM2", ct_image(study=study)[:-500])]
+    text = await refused(pacs, emulator, "study.zip", zip_bytes(members), "file 2 of 2")
+    assert "truncated" in text
+    assert "IM2" not in text  # member names may name the patient
+
+
+@pytest.fixture
+async def small_limits(tmp_path: Path, emulator: PostDicomEmulator) -> AsyncIterator[Scenario]:
+    async with scenario(
+        tmp_path,
+        postdicom_router_url=emulator.router_url,
+        extra_settings={
+            **PRECONNECT,
+            "PACSBOT_UPLOAD_MAX_EXPANDED_BYTES": str(512 * 1024),
+            "PACSBOT_UPLOAD_MAX_FILE_BYTES": str(2 * 1024 * 1024),
+        },
+    ) as world:
+        yield world
+
+
+async def test_a_zip_bomb_is_refused_by_its_expanded_size(
+    small_limits: Scenario, emulator: PostDicomEmulator
+) -> None:
+    study = new_uid()
+    members = [(f"IM{index}", ct_image(study=study, rows=128, columns=128)) for index in range(30)]
+    text = await refused(small_limits, emulator, "big.zip", zip_bytes(members), "would expand to")
+    assert "512.0 KB allowed" in text
+
+
+async def test_a_file_over_the_download_limit_is_refused_before_downloading(
+    small_limits: Scenario, emulator: PostDicomEmulator
+) -> None:
+    text = await refused(small_limits, emulator, "huge.dcm", ct_image(rows=1024, columns=1024), "limit")
+    assert "upload it to PostDICOM directly" in text
+    assert not any(call.method == FILE_DOWNLOAD for call in small_limits.slack.calls)
