@@ -24,6 +24,10 @@ unit: $(STAMP)
 
 test: lint typecheck unit
 
+# Not part of test: it measures, it does not assert (docs/benchmarks.md records the last run).
+bench: $(STAMP)
+	$(PY) -m bench.run --write docs/benchmarks.md
+
 # Serves the Slack workspace configured in .env or the environment; without Slack credentials it
 # starts the sandbox (local Slack, demo PostDICOM, the app) with its console on http://127.0.0.1:3000/.
 run: $(STAMP)
