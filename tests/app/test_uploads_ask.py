@@ -1,0 +1,189 @@
+"""Asking first (the default): the prompt, Upload, Ignore, the anonymization modal, and documents
+shared in an order's thread."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pydicom
+
+from bot.sandbox.postdicom import PostDicomEmulator
+from bot.store import UploadMode, UploadState
+from bot.ui.uploads import (
+    ANONYMIZE_ACTION,
+    ANONYMIZE_MODAL,
+    ATTACH_ACTION,
+    FIELD_ACTION,
+    IGNORE_ACTION,
+    UPLOAD_ACTION,
+)
+from tests.app.harness import Scenario
+from tests.app.uploads_support import (
+    enable_conversations_replies,
+    order_of,
+    rendered,
+    set_channel,
+    share,
+    share_many,
+    thread_says,
+    until,
+)
+from tests.dicom.samples import ct_image, new_uid
+from tests.postdicom.test_dicomfiles import error_lines, run_tool, tool
+
+
+async def test_the_prompt_describes_the_study_and_upload_sends_it(
+    pacs: Scenario, emulator: PostDicomEmulator
+) -> None:
+    study = new_uid()
+    message = share_many(pacs, [(f"IM{index}.dcm", ct_image(study=study)) for index in range(2)])
+    await pacs.send(pacs.slack.payloads.message_event(message))
+
+    prompt = await pacs.ephemeral(pacs.demo.member, "2 DICOM files, 1 study (CT, 2026-11-02)")
+    assert order_of(emulator, study) is None  # nothing leaves before the person says so
+    await pacs.click(pacs.demo.member, UPLOAD_ACTION, message=prompt)
+
+    await pacs.ephemeral(pacs.demo.member, "Uploading 2 files to PostDICOM")
+    await thread_says(pacs, message.ts, "`IM1.dcm` is in PostDICOM")
+    order = order_of(emulator, study)
+    assert order is not None
+    assert len(order.instances) == 2
+
+
+async def test_ignore_uploads_nothing(pacs: Scenario, emulator: PostDicomEmulator) -> None:
+    study = new_uid()
+    upload = await share(pacs, "chest.dcm", ct_image(study=study))
+    prompt = await pacs.ephemeral(pacs.demo.member, "1 DICOM file, 1 study")
+    await pacs.click(pacs.demo.member, IGNORE_ACTION, message=prompt)
+    await pacs.ephemeral(pacs.demo.member, "nothing was uploaded")
+    assert await pacs.app.services.store.upload_jobs.find(pacs.workspace, upload.file.id) is None
+    assert order_of(emulator, study) is None
+
+
+async def test_a_broken_file_is_explained_to_the_sharer_only(pacs: Scenario) -> None:
+    upload = await share(pacs, "cut.dcm", ct_image()[:-300])
+    notice = await pacs.ephemeral(pacs.demo.member, "truncated")
+    assert "cut.dcm" in rendered_ephemeral(notice)
+    assert pacs.slack.state.channel_history(pacs.demo.general, thread_ts=upload.message.ts) == []
+
+
+def rendered_ephemeral(message: object) -> str:
+    return str(getattr(message, "text", "")) + str(getattr(message, "blocks", ""))
+
+
+async def test_an_anonymized_upload_stores_the_new_values_and_stays_valid(
+    pacs: Scenario, emulator: PostDicomEmulator, tmp_path: Path
+) -> None:
+    study = new_uid()
+    original = ct_image(study=study, patient="REAL^PERSON", patient_id="MRN-778899")
+    upload = await share(pacs, "chest.dcm", original)
+    prompt = await pacs.ephemeral(pacs.demo.member, "1 DICOM file")
+    await pacs.click(pacs.demo.member, ANONYMIZE_ACTION, message=prompt)
+
+    modal = await pacs.modal(pacs.demo.member, ANONYMIZE_MODAL)
+    initial = {
+        block["block_id"]: block["element"].get("initial_value", "")
+        for block in modal.blocks
+        if block["type"] == "input"
+    }
+    assert initial["patient_name"] == "ANONYMOUS^PATIENT"
+    assert initial["patient_id"].startswith("ANON-")
+    assert initial["study_date"] == "2026-01-01"  # the year is kept, the day is not
+    assert initial["study_description"] == "CT study"
+    chosen = {**initial, "patient_name": "DOE^ANON", "patient_id": "TRIAL-0042", "institution": ""}
+    await pacs.submit(modal, {block: {FIELD_ACTION: value} for block, value in chosen.items()})
+
+    await thread_says(pacs, upload.message.ts, "anonymized")
+    order = order_of(emulator, study)
+    assert order is not None
+    (instance,) = order.instances.values()
+    assert instance.data is not None
+    stored = pydicom.dcmread(io.BytesIO(instance.data))
+    assert str(stored.PatientName) == "DOE^ANON"
+    assert stored.PatientID == "TRIAL-0042"
+    assert stored.InstitutionName == ""
+    assert stored.StudyDate == "20260101"
+    assert stored.AccessionNumber == ""
+    assert len(stored.PixelData) == 64 * 64 * 2
+    assert b"REAL^PERSON" not in instance.data
+    assert b"MRN-778899" not in instance.data
+    dciodvfy = tool("dciodvfy")
+    (tmp_path / "original.dcm").write_bytes(original)
+    (tmp_path / "stored.dcm").write_bytes(instance.data)
+    before = error_lines(run_tool(dciodvfy, str(tmp_path / "original.dcm")).stderr)
+    after = error_lines(run_tool(dciodvfy, str(tmp_path / "stored.dcm")).stderr)
+    assert after - before == set()
+
+
+async def test_the_modal_refuses_values_dicom_cannot_hold(pacs: Scenario) -> None:
+    await share(pacs, "chest.dcm", ct_image())
+    prompt = await pacs.ephemeral(pacs.demo.member, "1 DICOM file")
+    await pacs.click(pacs.demo.member, ANONYMIZE_ACTION, message=prompt)
+    modal = await pacs.modal(pacs.demo.member, ANONYMIZE_MODAL)
+    await pacs.submit(
+        modal, {"study_date": {FIELD_ACTION: "02/11/2026"}, "patient_id": {FIELD_ACTION: "A\\B"}}
+    )
+    errors = pacs.slack.state.open_views(pacs.demo.member)[-1].definition.get("errors") or {}
+    if pacs.transport == "http":
+        assert set(errors) == {"study_date", "patient_id"}
+    assert await pacs.app.services.store.upload_jobs.counts_by_state() == dict.fromkeys(
+        await pacs.app.services.store.upload_jobs.counts_by_state(), 0
+    )
+
+
+async def test_a_document_in_an_order_thread_is_attached_to_that_order(
+    pacs: Scenario, emulator: PostDicomEmulator
+) -> None:
+    enable_conversations_replies(pacs)
+    await set_channel(pacs, UploadMode.AUTO)
+    study = new_uid()
+    upload = await share(pacs, "chest.dcm", ct_image(study=study))
+    await thread_says(pacs, upload.message.ts, ":white_check_mark:")
+    order = order_of(emulator, study)
+    assert order is not None
+    assert order.documents == []
+
+    report = b"%PDF-1.4\n" + bytes(range(256)) * 40
+    document = await share(pacs, "report.pdf", report, thread_ts=upload.message.ts)
+
+    done = await thread_says(pacs, upload.message.ts, "attached to the order")
+    assert "report.pdf" in rendered(done)
+    assert [item.data for item in order.documents] == [report]
+    assert document.message.thread_ts == upload.message.ts
+
+
+async def test_in_an_ask_channel_a_document_is_attached_after_asking(
+    pacs: Scenario, emulator: PostDicomEmulator
+) -> None:
+    enable_conversations_replies(pacs)
+    study = new_uid()
+    upload = await share(pacs, "chest.dcm", ct_image(study=study))
+    prompt = await pacs.ephemeral(pacs.demo.member, "1 DICOM file")
+    await pacs.click(pacs.demo.member, UPLOAD_ACTION, message=prompt)
+    await thread_says(pacs, upload.message.ts, ":white_check_mark:")
+
+    await share(
+        pacs, "photo.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(500), thread_ts=upload.message.ts
+    )
+    question = await pacs.ephemeral(pacs.demo.member, "Attach")
+    await pacs.click(pacs.demo.member, ATTACH_ACTION, message=question)
+    await thread_says(pacs, upload.message.ts, "attached to the order")
+    order = order_of(emulator, study)
+    assert order is not None
+    assert len(order.documents) == 1
+
+
+async def test_a_document_outside_an_order_thread_is_left_alone(pacs: Scenario) -> None:
+    enable_conversations_replies(pacs)
+    await set_channel(pacs, UploadMode.AUTO)
+    first = await share(pacs, "report.pdf", b"%PDF-1.4\n" + bytes(100))
+    second = await share(pacs, "notes.pdf", b"%PDF-1.4\n" + bytes(100), thread_ts=first.message.ts)
+    jobs = pacs.app.services.store.upload_jobs
+
+    async def both_done() -> bool:
+        found = [await jobs.find(pacs.workspace, upload.file.id) for upload in (first, second)]
+        return all(job is not None and job.state is UploadState.DONE for job in found)
+
+    await until(both_done, what="both documents' jobs to finish")
+    assert [message for message in pacs.slack.state.messages if message.bot_id] == []
