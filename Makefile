@@ -31,7 +31,7 @@ bench: $(STAMP)
 # Serves the Slack workspace configured in .env or the environment; without Slack credentials it
 # starts the sandbox (local Slack, demo PostDICOM, the app) with its console on http://127.0.0.1:3000/.
 run: $(STAMP)
-	exec $(VENV)/bin/pacsbot run
+	@exec $(VENV)/bin/pacsbot run
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
