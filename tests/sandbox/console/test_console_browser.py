@@ -256,6 +256,16 @@ MODAL: dict[str, Any] = {
 }
 
 
+DROP_A_PDF = """(selector) => {
+    const files = new DataTransfer();
+    files.items.add(new File(["%PDF-1.4 sandbox"], "report.pdf", { type: "application/pdf" }));
+    const target = document.querySelector(selector);
+    for (const type of ["dragenter", "dragover", "drop"]) {
+        target.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: files }));
+    }
+}"""
+
+
 async def test_every_block_kind_renders_and_answers_as_slack_would(browser: Browser, artifacts: Path) -> None:
     async with Sandbox(port=0) as sandbox:
         assert sandbox.demo is not None
@@ -368,6 +378,13 @@ async def test_every_block_kind_renders_and_answers_as_slack_would(browser: Brow
         state.post_message(demo.general, text="A reply in the thread", author=demo.bot, thread_ts=message.ts)
         await card.get_by_role("button", name="1 reply").click()
         await expect(page.locator("#thread-pane")).to_contain_text("A reply in the thread", timeout=STEP_MS)
+
+        # Files dropped on the open thread are shared into that thread.
+        await page.evaluate(DROP_A_PDF, "#thread-messages")
+        await expect(page.locator("#thread-pane .file-card")).to_contain_text("report.pdf", timeout=STEP_MS)
+        [shared] = [m for m in state.messages if m.subtype == "file_share"]
+        assert shared.thread_ts == message.ts
+        assert state.files[shared.file_ids[0]].filetype == "pdf"
 
         # A modal: required inputs are checked first, the app's errors are shown, close notifies it.
         installation = state.installations[demo.team.id]
