@@ -45,7 +45,6 @@ from bot.app.dictionaries import SingleFlightCache
 from bot.app.errors import UserFacingError
 from bot.postdicom import PostDicomError
 from bot.postdicom.transport import set_default_observer
-from bot.postdicom.uploads import Completed, UploadEvent
 from bot.store import Store, UploadState
 from commands.grammar import UsageError
 
@@ -115,7 +114,9 @@ UPLOAD_JOBS = Gauge(
     registry=REGISTRY,
 )
 UPLOADED_BYTES = Counter(
-    "pacsbot_uploaded_bytes", "Bytes of DICOM files and documents sent to PostDICOM.", registry=REGISTRY
+    "pacsbot_uploaded_bytes",
+    "Bytes sent to PostDICOM on upload sockets: DICOM files and documents, with their frame headers.",
+    registry=REGISTRY,
 )
 SLACK_API_ERRORS = Counter(
     "pacsbot_slack_api_errors",
@@ -194,6 +195,10 @@ class PostDicomMetrics:
         """Record a failed request by the class of its error."""
         POSTDICOM_ERRORS.labels(operation, type(error).__name__).inc()
 
+    def uploaded(self, byte_count: int) -> None:
+        """Record bytes sent on an upload socket."""
+        UPLOADED_BYTES.inc(byte_count)
+
 
 def _slack_method(request: HttpRequest) -> str:
     method = request.url.rstrip("/").rsplit("/", 1)[-1]
@@ -264,18 +269,6 @@ def instrument_slack_client(client: AsyncWebClient) -> None:
             counting.interval_calculator = handler.interval_calculator
             handlers[index] = counting
     handlers.insert(0, SlackCallObserver(max_retry_count=0))
-
-
-def count_upload_event(event: UploadEvent) -> None:
-    """Count the bytes of a finished upload; pass it (or call it from) an upload's progress callback."""
-    if isinstance(event, Completed):
-        record_uploaded_bytes(event.bytes_sent)
-
-
-def record_uploaded_bytes(count: int) -> None:
-    """Add bytes sent to PostDICOM, for upload code that counts them itself."""
-    if count > 0:
-        UPLOADED_BYTES.inc(count)
 
 
 class _CacheCollector(Collector):

@@ -57,6 +57,9 @@ class RequestObserver(Protocol):
     def failed(self, operation: str, error: PostDicomError) -> None:
         """Record that a request failed: no answer, a dropped connection, or a refusal."""
 
+    def uploaded(self, byte_count: int) -> None:
+        """Record bytes of files sent on an upload socket (frame bytes, as they left)."""
+
 
 _default_observer: RequestObserver | None = None
 
@@ -91,9 +94,15 @@ def session_expired(reply: ResponseFrame) -> bool:
 class FrameSocket:
     """One PostDICOM WebSocket with any number of requests in flight, replies matched by RequestedId."""
 
-    def __init__(self, websocket: aiohttp.ClientWebSocketResponse, name: str) -> None:
+    def __init__(
+        self,
+        websocket: aiohttp.ClientWebSocketResponse,
+        name: str,
+        on_sent: Callable[[int], None] | None = None,
+    ) -> None:
         self._websocket = websocket
         self._name = name
+        self._on_sent = on_sent
         self._pending: dict[int, asyncio.Future[ResponseFrame]] = {}
         self._idle = asyncio.Event()
         self._idle.set()
@@ -101,7 +110,13 @@ class FrameSocket:
 
     @classmethod
     async def connect(
-        cls, session: aiohttp.ClientSession, url: str, name: str, *, wait_seconds: float
+        cls,
+        session: aiohttp.ClientSession,
+        url: str,
+        name: str,
+        *,
+        wait_seconds: float,
+        on_sent: Callable[[int], None] | None = None,
     ) -> FrameSocket:
         """Open a WebSocket to the region and start reading replies."""
         try:
@@ -113,7 +128,7 @@ class FrameSocket:
             raise RequestTimeout(f"no WebSocket connection to PostDICOM within {wait_seconds:g} s") from None
         except aiohttp.ClientError as error:
             raise TransportError(f"cannot open a WebSocket to PostDICOM ({type(error).__name__})") from None
-        return cls(websocket, name)
+        return cls(websocket, name, on_sent)
 
     @property
     def closed(self) -> bool:
@@ -134,10 +149,13 @@ class FrameSocket:
         self._idle.clear()
         try:
             async with asyncio.timeout(wait_seconds):
+                data = frame.encode()
                 try:
-                    await self._websocket.send_bytes(frame.encode())
+                    await self._websocket.send_bytes(data)
                 except (ConnectionError, aiohttp.ClientError, RuntimeError):
                     raise SocketClosed from None
+                if self._on_sent is not None:
+                    self._on_sent(len(data))
                 return await reply
         except TimeoutError:
             raise RequestTimeout(f"PostDICOM did not answer {operation} within {wait_seconds:g} s") from None
@@ -363,6 +381,11 @@ class Transport:
         if observer is not None:
             observer.failed(operation, error)
 
+    def _report_uploaded(self, byte_count: int) -> None:
+        observer = self._observer or _default_observer
+        if observer is not None:
+            observer.uploaded(byte_count)
+
     async def connect(self) -> Account:
         """Run the library's Initialize: discovery, API session, main socket, CreateApiSession."""
         async with self._connect_lock:
@@ -469,7 +492,9 @@ class Transport:
     async def open_upload_socket(self, name: str) -> FrameSocket:
         """Open one more WebSocket and register it with the API session, as upload sockets are."""
         await self._main_socket()
-        socket = await FrameSocket.connect(self._session, self.websocket_url, name, wait_seconds=self.timeout)
+        socket = await FrameSocket.connect(
+            self._session, self.websocket_url, name, wait_seconds=self.timeout, on_sent=self._report_uploaded
+        )
         try:
             await self._session_request(socket, SessionManagementType.REGISTER_SESSION)
         except BaseException:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,7 +12,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from slack_sdk.errors import SlackApiError
 
 from bot.app import metrics
-from bot.postdicom import Completed
 from bot.sandbox.postdicom import DEMO_ACCOUNT_KEY, DEMO_API_KEY, PostDicomEmulator
 from bot.store import UploadOptions
 from tests.app.harness import Scenario, Transport, eventually, scenario
@@ -81,7 +81,13 @@ async def test_commands_acks_postdicom_and_caches_are_counted(
     await answered(world, "search mod:CT")
     emulator.faults.set(DEMO_ACCOUNT_KEY, error_rate=0.0)
 
-    after, text = await scrape(world)
+    # In Socket Mode the ack is timed once it is sent, which may be just after the reply landed.
+    for _ in range(50):
+        after, text = await scrape(world)
+        acks = value(after, "pacsbot_ack_seconds_count", kind="command")
+        if acks - value(before, "pacsbot_ack_seconds_count", kind="command") >= 4:
+            break
+        await asyncio.sleep(0.05)
 
     def grew(metric: str, /, **labels: str) -> float:
         return value(after, metric, **labels) - value(before, metric, **labels)
@@ -93,9 +99,12 @@ async def test_commands_acks_postdicom_and_caches_are_counted(
     assert grew("pacsbot_ack_seconds_bucket", kind="command", le="3.0") == 4
     assert grew("pacsbot_postdicom_request_seconds_count", method="GetPatientOrderList") >= 3
     assert grew("pacsbot_postdicom_errors_total", method="GetPatientOrderList", kind="ApiError") == 1
-    # The second search found the dictionaries the first one loaded.
+    # Later searches found the dictionaries the first one loaded (or was still loading).
     assert value(after, "pacsbot_cache_lookups_total", result="miss") >= 1
-    assert grew("pacsbot_cache_lookups_total", result="hit") >= 1
+    reused = grew("pacsbot_cache_lookups_total", result="hit") + grew(
+        "pacsbot_cache_lookups_total", result="shared"
+    )
+    assert reused >= 1
     for state in ("queued", "downloading", "uploading", "done", "failed"):
         assert ("pacsbot_upload_jobs", frozenset({("state", state)})) in after
     assert ("pacsbot_uploaded_bytes_total", frozenset()) in after
@@ -154,12 +163,6 @@ async def test_upload_jobs_are_counted_by_state_from_the_database(world: Scenari
     samples, _ = await scrape(world)
     assert value(samples, "pacsbot_upload_jobs", state="queued") == 1
     assert value(samples, "pacsbot_upload_jobs", state="done") == 0
-
-
-def test_finished_uploads_add_their_bytes() -> None:
-    before = metrics.UPLOADED_BYTES._value.get()
-    metrics.count_upload_event(Completed(orders=(), files_sent=(0,), files_skipped=(), bytes_sent=1234))
-    assert metrics.UPLOADED_BYTES._value.get() - before == 1234
 
 
 def test_label_values_that_are_not_names_become_other() -> None:
