@@ -4,15 +4,18 @@ inspect what landed in the emulator."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
+from bot.app.server import running
 from bot.sandbox.postdicom import DEMO_ACCOUNT_KEY, PostDicomEmulator
 from bot.sandbox.postdicom.state import Account, Order
-from bot.sandbox.slack import FileUpload, Message
+from bot.sandbox.slack import DemoWorkspace, FileUpload, Message, SlackStub
 from bot.sandbox.slack.model import Channel, TokenGrant, User
 from bot.sandbox.slack.web_api import _BOT_OR_USER, _Method, _Params
+from bot.settings import load_settings
 from bot.store import AuditEntry, ChannelSettings, UploadMode, UploadState
 from tests.app.harness import Scenario, eventually
 
@@ -178,3 +181,29 @@ async def audited(world: Scenario, action: str, *, count: int = 1) -> list[Audit
         return found if len(found) >= count else None
 
     return await until(entries, what=f"{count} audit entries {action}")
+
+
+@contextlib.asynccontextmanager
+async def app_process(
+    slack: SlackStub,
+    demo: DemoWorkspace,
+    database_url: str,
+    emulator: PostDicomEmulator,
+    encryption_key: str,
+    extra_settings: Mapping[str, str] | None = None,
+) -> AsyncIterator[Scenario]:
+    """Run one more app process (HTTP mode) on a given database, beside a scenario's Slack stub."""
+    settings = load_settings(
+        SLACK_BOT_TOKEN=demo.installation.bot_token,
+        SLACK_SIGNING_SECRET=slack.app.signing_secret,
+        PACSBOT_SLACK_API_URL=slack.api_url,
+        PACSBOT_DATABASE_URL=database_url,
+        PACSBOT_ENCRYPTION_KEY=encryption_key,
+        PACSBOT_POSTDICOM_ROUTER_URL=emulator.router_url,
+        PACSBOT_POSTDICOM_API_KEY=emulator.api_key,
+        PACSBOT_POSTDICOM_ACCOUNT_KEY=emulator.account_key,
+        PACSBOT_POSTDICOM_TIMEOUT="10",
+        **(extra_settings or {}),
+    )
+    async with running(settings, host="127.0.0.1", port=0) as app:
+        yield Scenario(slack, demo, app, "http", slack.app.signing_secret)
