@@ -72,7 +72,10 @@ def describe(error: BaseException) -> SafeMessage:
     if isinstance(error, TransportError):
         return SafeMessage("PostDICOM cannot be reached right now.", retryable=True)
     if isinstance(error, ApiError):
-        return SafeMessage(f"PostDICOM refused to {_verb(error.operation)}.")
+        # ResponseCode 1 with Success false is a refusal, and asking again changes nothing; any other
+        # code is PostDICOM failing to handle the request (an internal error), which may pass.
+        refused = error.response_code in (1, "1")
+        return SafeMessage(f"PostDICOM refused to {_verb(error.operation)}.", retryable=not refused)
     if isinstance(error, ProtocolError | NotInitialized | PostDicomError):
         return SafeMessage("PostDICOM answered in a way this app did not expect.", retryable=True)
     return SafeMessage("Something went wrong on our side. It has been logged.")
