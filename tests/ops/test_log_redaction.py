@@ -1,8 +1,8 @@
 """A whole session at DEBUG: nothing secret or about a patient reaches the log output.
 
 The scenario connects a workspace by typing the PostDICOM keys into the modal, searches by
-patient name, ID and accession number, opens a link, and runs into a PostDICOM failure, all with
-``PACSBOT_LOG_LEVEL=DEBUG``. Then it searches everything the log handler wrote for every token,
+patient name, ID and accession number, shares an order's link, uploads a DICOM file shared in the
+channel, and runs into a PostDICOM failure, all with ``PACSBOT_LOG_LEVEL=DEBUG``. Then it searches everything the log handler wrote for every token,
 key, patient value and URL the session used.
 """
 
@@ -19,9 +19,16 @@ from bot.app.postdicom_clients import PostDicomAccess
 from bot.logs import configure_logging
 from bot.sandbox.postdicom import DEMO_ACCOUNT_KEY, DEMO_API_KEY, PostDicomEmulator
 from bot.sandbox.postdicom.seed import ADA_UUID, MAIN_INSTITUTION_UUID
+from bot.store import UploadMode
 from bot.ui import connect as connect_ui
 from bot.ui.orders import SHARE_ACTION
 from tests.app.harness import Scenario, Transport, eventually, scenario
+from tests.app.uploads_support import set_channel, share, thread_says
+from tests.dicom.samples import ct_image
+
+UPLOADED_PATIENT = "WHITMORE^ISOBEL^GRACE"
+UPLOADED_PATIENT_ID = "MRN-58213377"
+UPLOADED_ACCESSION = "ACX-20261102-77"
 
 pytestmark = pytest.mark.usefixtures("restore_logging")
 
@@ -104,6 +111,13 @@ async def test_debug_logs_of_a_whole_session_hold_no_secret_and_no_patient_value
         ):
             await _answered(world, text)
         urls = await _open_a_link(world, emulator, order.uuid)
+        await set_channel(world, UploadMode.AUTO)
+        upload = await share(
+            world,
+            "chest.dcm",
+            ct_image(patient=UPLOADED_PATIENT, patient_id=UPLOADED_PATIENT_ID, accession=UPLOADED_ACCESSION),
+        )
+        await thread_says(world, upload.message.ts, ":white_check_mark:")
         # A failure on the way: PostDICOM refuses every request, and the app logs it.
         emulator.faults.set(DEMO_ACCOUNT_KEY, error_rate=1.0)
         await _answered(world, f"search {order.patient_id}")
@@ -125,13 +139,22 @@ async def test_debug_logs_of_a_whole_session_hold_no_secret_and_no_patient_value
         "patient name as typed": order.patient_name.replace("^", " "),
         "patient ID": order.patient_id,
         "accession number": order.accession_number,
+        "uploaded patient name": UPLOADED_PATIENT,
+        "uploaded patient ID": UPLOADED_PATIENT_ID,
+        "uploaded accession number": UPLOADED_ACCESSION,
+        "uploaded file's URL": world.slack.state.urls.file_download(upload.file),
         **{f"link {number}": url for number, url in enumerate(urls)},
         **{f"link token {number}": url.rstrip("/").rsplit("/", 1)[-1] for number, url in enumerate(urls)},
     }
     if transport == "socket":
         forbidden["Slack app token"] = world.slack.app.app_token
     forbidden.update(
-        {f"patient name part {part}": part for part in order.patient_name.split("^") if len(part) >= 4}
+        {
+            f"patient name part {part}": part
+            for name in (order.patient_name, UPLOADED_PATIENT)
+            for part in name.split("^")
+            if len(part) >= 4
+        }
     )
     assert urls
     leaks = {what: value for what, value in forbidden.items() if value and value in text}
