@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
+from slack_sdk.oauth.installation_store.models.installation import Installation
 
 from bot.app.doctor import diagnose
 from bot.cli import main
@@ -165,3 +166,51 @@ async def test_the_command_line_reads_the_environment(
     code = await asyncio.to_thread(main, ["doctor"])
     assert code == 1
     assert "must be a bot token" in row(capsys.readouterr().out, "configuration")
+
+
+async def test_oauth_installations_each_get_an_auth_test(
+    tmp_path: Path, slack: tuple[SlackStub, DemoWorkspace], emulator: PostDicomEmulator
+) -> None:
+    demo = slack[1]
+    values = environment(
+        tmp_path, slack, emulator, SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="s3cr3t-client"
+    )
+    del values["SLACK_BOT_TOKEN"]
+    store = await migrated_store(load_settings(**values))
+    assert store.installations is not None
+    for team_id, token in (
+        (demo.team.id, demo.installation.bot_token),
+        ("T0GONE001", "xoxb-revoked-long-ago"),
+    ):
+        await store.installations.async_save(
+            Installation(
+                app_id="A0APP",
+                enterprise_id=None,
+                team_id=team_id,
+                bot_token=token,
+                bot_id="B0BOT",
+                bot_user_id="U0BOT",
+                user_id="U0ADMIN",
+            )
+        )
+    await store.database.dispose()
+    code, report = await run(values)
+    assert code == 1
+    assert " ok " in row(report, f"slack {demo.team.id}")
+    assert "invalid_auth" in row(report, "slack T0GONE001")
+    assert "xoxb-revoked-long-ago" not in report
+
+
+async def test_socket_mode_checks_the_app_token(
+    tmp_path: Path, slack: tuple[SlackStub, DemoWorkspace], emulator: PostDicomEmulator
+) -> None:
+    stub, _ = slack
+    values = environment(tmp_path, slack, emulator, SLACK_APP_TOKEN=stub.app.app_token)
+    code, report = await run(values)
+    assert "apps.connections.open" in row(report, "slack app token")
+    assert " ok " in row(report, "slack app token")
+
+    values["SLACK_APP_TOKEN"] = "xapp-1-A0NOTOURS-123-abc"
+    code, report = await run(values)
+    assert code == 1
+    assert "FAIL" in row(report, "slack app token")
