@@ -130,8 +130,13 @@ def is_result(text: str) -> bool:
 
 
 def is_clear_error(text: str) -> bool:
-    """Tell whether an answer is an error said plainly (what failed, never a stack trace)."""
-    return text.startswith((":x:", ":warning:")) and "Traceback" not in text and len(text) < 600
+    """Tell whether an answer is an error said plainly: what failed, not a bug or a stack trace."""
+    return (
+        text.startswith((":x:", ":warning:"))
+        and "Traceback" not in text
+        and "went wrong on our side" not in text
+        and len(text) < 600
+    )
 
 
 class Workload:
@@ -238,6 +243,7 @@ class Workload:
                 outcome.results += 1
             elif is_clear_error(text):
                 outcome.errors += 1
+                outcome.notes.append(text[:100])
             else:
                 outcome.unclear.append(text[:120])
         account = self.emulator.state.account(DEMO_ACCOUNT_KEY)
