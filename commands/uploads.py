@@ -1003,6 +1003,10 @@ async def configure_channel(uploads: Uploads, request: PacsRequest) -> None:
         await request.reply("Upload settings", ui.channel_settings_blocks(channel, current, changed=False))
         return
     await request.require_admin("change what happens to files shared in a channel")
+    if len(words.words) > 1 and words.option("folder") is not None:
+        raise UsageError(
+            "put a folder name with spaces in quotes", '/pacs channel auto folder:"Inbox/From Slack"'
+        )
     if len(words.words) > 1 or (words.words and words.words[0].lower() not in _MODES):
         raise UsageError("say auto, ask or off, then any folder: and anonymize: options", _CHANNEL_EXAMPLE)
     mode = _MODES[words.words[0].lower()] if words.words else current.upload_mode
