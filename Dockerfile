@@ -6,6 +6,7 @@
 # time: PACSBOT_DATABASE_URL, PACSBOT_ENCRYPTION_KEY and the Slack credentials (see deploy/).
 # tests/ops/test_dockerfile.py lints this file with hadolint and runs its build commands.
 
+# Every dependency ships wheels for this Python, so the slim image needs no compiler.
 ARG PYTHON_IMAGE=python:3.13-slim-trixie
 
 FROM ${PYTHON_IMAGE} AS build

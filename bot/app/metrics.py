@@ -278,6 +278,7 @@ class _CacheCollector(Collector):
         self.caches: weakref.WeakSet[SingleFlightCache] = weakref.WeakSet()
 
     def collect(self) -> Iterable[Metric]:
+        """Yield the lookups counter, summed over every live cache."""
         family = CounterMetricFamily(
             "pacsbot_cache_lookups",
             "Lookups in the PostDICOM dictionary cache: hit, miss, or shared (waited for a load under way).",
@@ -293,6 +294,7 @@ class _CacheCollector(Collector):
         yield family
 
     def describe(self) -> Iterable[Metric]:
+        """Describe the counter (its current values will do)."""
         return self.collect()
 
 
