@@ -101,19 +101,17 @@ class Readiness:
             for key, result in sorted(results.items())
             if not result.reachable
         ]
-        body: dict[str, Any] = {
+        checked_at = max((result.checked_at for result in results.values()), default=None)
+        return 200, {
             "status": "degraded" if unreachable else "ok",
             "database": True,
             "postdicom": {
                 "workspaces": len(results),
                 "reachable": len(results) - len(unreachable),
                 "unreachable": unreachable,
-                "checked_at": max((r.checked_at for r in results.values()), default=None),
+                "checked_at": checked_at.isoformat() if checked_at else None,
             },
         }
-        checked_at = body["postdicom"]["checked_at"]
-        body["postdicom"]["checked_at"] = checked_at.isoformat() if checked_at else None
-        return 200, body
 
     async def _check_all(self) -> None:
         try:
