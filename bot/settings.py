@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     host: str = Field(default="0.0.0.0", validation_alias="PACSBOT_HOST")  # noqa: S104 - a server inside a container
     port: int = Field(default=3000, ge=1, le=65535, validation_alias="PACSBOT_PORT")
     cache_ttl_seconds: int = Field(default=600, ge=1, validation_alias="PACSBOT_CACHE_TTL")
+    shutdown_grace_seconds: float = Field(
+        default=20.0, ge=0, validation_alias="PACSBOT_SHUTDOWN_GRACE_SECONDS"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", validation_alias="PACSBOT_LOG_LEVEL"
     )

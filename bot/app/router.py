@@ -158,6 +158,13 @@ async def run_answering_errors(
     kind: str = "action",
 ) -> None:
     """Run a handler; a failure becomes a short message to the user (with Retry where it may help)."""
+    with request.services.handling():
+        await _run_answering_errors(request, handler, name=name, retry_text=retry_text, kind=kind)
+
+
+async def _run_answering_errors(
+    request: PacsRequest, handler: Handler, *, name: str, retry_text: str | None, kind: str
+) -> None:
     try:
         await handler(request)
     except UsageError as error:

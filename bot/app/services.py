@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Self
 
@@ -15,6 +19,7 @@ from bot.settings import Settings
 from bot.store import Cipher, Database, Store, WorkspaceRef
 
 RETRY_STASH_SECONDS = 15 * 60
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -32,6 +37,8 @@ class Services:
     retry_stash: TTLCache[str, str] = field(
         default_factory=lambda: TTLCache(maxsize=10_000, ttl=RETRY_STASH_SECONDS)
     )
+    # Handlers still working after their ack; shutdown lets them finish before closing what they use.
+    in_flight: set[asyncio.Task[object]] = field(default_factory=set)
 
     @classmethod
     async def create(cls, settings: Settings, *, cipher: Cipher, upgrade_database: bool = True) -> Self:
@@ -59,8 +66,34 @@ class Services:
         self.dictionaries.invalidate(workspace.key)
         await self.store.delete_workspace(workspace)
 
+    @contextlib.contextmanager
+    def handling(self) -> Iterator[None]:
+        """Count the current task as a handler at work until the block ends."""
+        task = asyncio.current_task()
+        if task is None:
+            yield
+            return
+        self.in_flight.add(task)
+        try:
+            yield
+        finally:
+            self.in_flight.discard(task)
+
+    async def drain(self, grace_seconds: float) -> None:
+        """Wait for handlers at work to finish, then cancel those still going after the grace period."""
+        pending = {task for task in self.in_flight if not task.done()}
+        if not pending:
+            return
+        _, late = await asyncio.wait(pending, timeout=grace_seconds)
+        if late:
+            logger.warning("stopping %d request(s) still at work after %.0f s", len(late), grace_seconds)
+            for task in late:
+                task.cancel()
+            await asyncio.wait(late, timeout=grace_seconds)
+
     async def close(self) -> None:
         """Close PostDICOM sockets, the HTTP session and the database, in that order."""
+        await self.drain(self.settings.shutdown_grace_seconds)
         await self.postdicom.close_all()
         await self.http.close()
         await self.store.database.dispose()
