@@ -64,6 +64,9 @@ def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool = True) -> None
         cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Deleted rows (an uninstalled workspace's encrypted keys) are overwritten, not left in
+        # free pages for anyone who copies the file.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")

@@ -57,6 +57,13 @@ class Store:
     async def delete_workspace(self, workspace: WorkspaceRef) -> None:
         """Forget a workspace that uninstalled the app or revoked its tokens (the audit log stays)."""
         await delete_workspace(self.database, workspace)
+        if self.database.dialect == "sqlite":
+            # The deleted pages' old versions stay in the write-ahead log until a checkpoint.
+            # Outside any transaction (a checkpoint inside one cannot complete).
+            async with self.database.engine.connect() as connection:
+                driver = (await connection.get_raw_connection()).driver_connection
+                if driver is not None:
+                    await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def rotate_secrets(self) -> int:
         """Re-encrypt every stored secret with the first configured key; return how many changed."""
