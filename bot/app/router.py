@@ -7,7 +7,6 @@ not a subcommand goes to the default one (search), so ``/pacs doe john`` just wo
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,11 +19,14 @@ from bot.app import metrics
 from bot.app.errors import NotAllowed, describe
 from bot.app.request import PacsRequest
 from bot.app.services import Services
+from bot.store import DecryptionError
 from bot.store.audit import AuditOutcome
 from bot.ui.blocks import RETRY_ACTION, retry_message
 from commands.grammar import UsageError, split_command
 
 logger = logging.getLogger(__name__)
+# Slack's limit on a button's value.
+MAX_BUTTON_VALUE = 2000
 
 Handler = Callable[[PacsRequest], Awaitable[None]]
 
@@ -108,10 +110,15 @@ class CommandRouter:
     ) -> None:
         await ack()
         request = PacsRequest.from_bolt(self.services, context, body, client, respond)
-        stash_id = str((body.get("actions") or [{}])[0].get("value") or "")
-        text = self.services.retry_stash.pop(stash_id, None)
+        token = str((body.get("actions") or [{}])[0].get("value") or "")
+        try:
+            text: str | None = self.services.store.cipher.decrypt_text(token)
+        except (DecryptionError, ValueError):
+            text = None
         if text is None:
-            await request.reply("That request is too old to retry. Please run the command again.")
+            await request.reply(
+                "That Retry button is not one I can read any more. Please run the command again."
+            )
             return
         await self.dispatch(request, text)
 
@@ -179,9 +186,11 @@ async def _run_answering_errors(
             logger.exception("%s failed for team %s", name, request.workspace.key)
         blocks = None
         if message.retryable and retry_text is not None:
-            stash_id = str(uuid.uuid4())
-            request.services.retry_stash[stash_id] = retry_text
-            blocks = retry_message(f":x: {message.text}", stash_id)
+            # The button carries the command encrypted: it may name a patient, and any replica
+            # may receive the click.
+            token = request.services.store.cipher.encrypt_text(retry_text)
+            if len(token) <= MAX_BUTTON_VALUE:
+                blocks = retry_message(f":x: {message.text}", token)
         await request.reply(f":x: {message.text}", blocks)
     else:
         metrics.count_handled(kind, name, None)

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from typing import Self
 
 import aiohttp
-from cachetools import TTLCache
 
 from bot.app.admins import AdminDirectory
 from bot.app.dictionaries import Dictionaries
@@ -18,7 +17,6 @@ from bot.app.postdicom_clients import PostDicomClients
 from bot.settings import Settings
 from bot.store import Cipher, Database, Store, WorkspaceRef
 
-RETRY_STASH_SECONDS = 15 * 60
 logger = logging.getLogger(__name__)
 
 
@@ -32,11 +30,6 @@ class Services:
     postdicom: PostDicomClients
     admins: AdminDirectory
     dictionaries: Dictionaries
-    # Text of commands that failed for a passing reason, keyed by the id a Retry button carries,
-    # so that buttons never carry what the user typed (it may name a patient).
-    retry_stash: TTLCache[str, str] = field(
-        default_factory=lambda: TTLCache(maxsize=10_000, ttl=RETRY_STASH_SECONDS)
-    )
     # Handlers still working after their ack; shutdown lets them finish before closing what they use.
     in_flight: set[asyncio.Task[object]] = field(default_factory=set)
 

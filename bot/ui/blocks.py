@@ -78,9 +78,9 @@ def message(text: str, *, hint: str = "") -> list[JsonBlock]:
     return to_json(blocks)
 
 
-def retry_message(text: str, stash_id: str) -> list[JsonBlock]:
+def retry_message(text: str, retry_token: str) -> list[JsonBlock]:
     """Build an error message with a Retry button."""
-    return to_json([section(text), ActionsBlock(elements=[button("Retry", RETRY_ACTION, stash_id)])])
+    return to_json([section(text), ActionsBlock(elements=[button("Retry", RETRY_ACTION, retry_token)])])
 
 
 def plain_state(values: Mapping[str, Any], block_id: str, action_id: str) -> str:
