@@ -56,8 +56,10 @@ class PipelineConfig:
     download: DownloadPolicy
     archive: ArchiveLimits
     temp_dir: Path | None = None
-    batch_files: int = 64
-    batch_bytes: int = 512 * 1024 * 1024
+    # Each batch is one client call (its own upload session and sockets); batches bound how much
+    # an anonymized upload, recorded per call, may have to check again after a crash.
+    batch_files: int = 400
+    batch_bytes: int = 4 * 1024 * 1024 * 1024
     upload_attempts: int = 4
     retry_pause_seconds: float = 1.0
 
@@ -85,6 +87,7 @@ class UploadPipeline:
         workdir = Path(
             await asyncio.to_thread(tempfile.mkdtemp, prefix="pacsbot-job-", dir=self.config.temp_dir)
         )
+        started = time.monotonic()
         try:
             visible(Progress(Phase.DOWNLOADING, 0, slack_file.size))
 
@@ -101,6 +104,8 @@ class UploadPipeline:
                 html_expected=slack_file.is_html,
                 progress=on_bytes,
             )
+
+            downloaded_at = time.monotonic()
 
             async def on_member(done: int, total: int) -> None:
                 visible(Progress(Phase.CHECKING, files_done=done, files_total=total))
@@ -122,7 +127,19 @@ class UploadPipeline:
                     return Outcome("ignored")
                 raise _nothing_to_upload(slack_file.name, prepared)
             visible.show()
-            return await self._upload(control, prepared, visible)
+            prepared_at = time.monotonic()
+            outcome = await self._upload(control, prepared, visible)
+            logger.info(
+                "upload job %s: %d bytes downloaded in %.2f s, %d instance(s) checked in %.2f s, "
+                "uploaded in %.2f s",
+                job.id,
+                downloaded.size,
+                downloaded_at - started,
+                len(prepared.dicom),
+                prepared_at - downloaded_at,
+                time.monotonic() - prepared_at,
+            )
+            return outcome
         finally:
             await asyncio.to_thread(shutil.rmtree, workdir, True)
 

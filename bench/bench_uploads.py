@@ -1,0 +1,327 @@
+"""The upload pipeline end to end: a generated study zipped and shared in Slack, uploaded by the app.
+
+Three processes, as in production: the world (the Slack stub holding the shared zip, the PostDICOM
+emulator, and a WebSocket sink beside it), the app (the real ``running(settings)`` with its worker
+pool, on a SQLite file), and, first, a baseline relay. The baseline is the least any relay could
+do with the same bytes between the same stubs: download the zip from Slack with aiohttp and send
+it over a WebSocket to the emulator's process, in 512 KiB messages, with no disk, no checks and no
+acknowledgements. The pipeline does everything a real share does: an event, ``files.info``, the
+download to disk (hashed and sniffed), the zip vetted and unpacked, every instance checked,
+CheckFileExist per instance, the parts over the client's upload sockets with PostDICOM's
+acknowledgements, the job's record, and the study card. Throughput is the zip's size over the
+time from the event's delivery to the job's end; peak RSS is the app process's own.
+
+Run alone with ``.venv/bin/python -m bench.bench_uploads [--gigabytes 1] [--files 512]``, or as
+part of ``make bench`` (``bench/run.py`` folds :func:`tables` in). It measures; it does not assert.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import io
+import logging
+import tempfile
+import time
+import zipfile
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bench.processes import WAIT, _serve_operations, app_settings, child, peak_rss_mb
+from bench.report import Claim, Table
+
+_PART = 512 * 1024
+_SINK_PATH = "/bench/sink"
+
+
+# --- the world: Slack stub, emulator, and the baseline's WebSocket sink ------------------------------
+
+
+def _study_zip(gigabytes: float, files: int) -> tuple[bytes, str]:
+    """Build a zip (stored, as CD exports usually are) of one study of ``files`` CT instances."""
+    from pydicom.uid import generate_uid
+
+    from tests.dicom.samples import ct_image
+
+    side = 1024
+    frames = max(1, round(gigabytes * 1024**3 / files / (side * side * 2)))
+    study = generate_uid(prefix="1.2.826.0.1.3680043.8.498.")[:50]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        archive.writestr("DICOMDIR", b"")
+        for number in range(files):
+            archive.writestr(
+                f"DICOM/ST000001/IM{number:05d}",
+                ct_image(study=study, rows=side, columns=side, frames=frames, patient="BENCH^STUDY"),
+            )
+    return buffer.getvalue(), study
+
+
+async def _world(connection: Connection, gigabytes: float, files: int) -> None:
+    from aiohttp import WSMsgType, web
+
+    from bot.sandbox.postdicom import DEMO_ACCOUNT_KEY, PostDicomEmulator
+    from bot.sandbox.slack import SlackStub, seed_demo_workspace
+
+    content, study = await asyncio.to_thread(_study_zip, gigabytes, files)
+
+    async def sink(request: web.Request) -> web.WebSocketResponse:
+        websocket = web.WebSocketResponse(max_msg_size=4 * _PART)
+        await websocket.prepare(request)
+        received = 0
+        async for message in websocket:
+            if message.type is WSMsgType.BINARY:
+                received += len(message.data)
+            elif message.type is WSMsgType.TEXT:
+                await websocket.send_str(str(received))
+        return websocket
+
+    sink_app = web.Application()
+    sink_app.router.add_get(_SINK_PATH, sink)
+    sink_runner = web.AppRunner(sink_app, access_log=None)
+    await sink_runner.setup()
+    site = web.TCPSite(sink_runner, "127.0.0.1", 0)
+    await site.start()
+    sink_port = sink_runner.addresses[0][1]
+    try:
+        async with SlackStub() as slack, PostDicomEmulator(seed="demo") as emulator:
+            demo = seed_demo_workspace(slack.state)
+            upload = slack.upload_file(
+                user=demo.member, channel=demo.general, name="study.zip", content=content
+            )
+            del content
+            signed = upload.message_event.signed(slack.app.signing_secret)
+            file_object = upload.message_event.payload["event"]["files"][0]
+            gc.collect()
+            gc.freeze()
+
+            async def instances() -> int:
+                account = emulator.state.account(DEMO_ACCOUNT_KEY)
+                order = account.order_by_study(study) if account is not None else None
+                return 0 if order is None else len(order.instances)
+
+            async def event() -> tuple[bytes, dict[str, str]]:
+                # Signed again now: Slack's signatures are only good for five minutes.
+                again = upload.message_event.signed(slack.app.signing_secret)
+                return again.body, dict(again.headers)
+
+            connection.send(
+                (
+                    "ok",
+                    {
+                        "signing_secret": slack.app.signing_secret,
+                        "api_url": slack.api_url,
+                        "bot_token": demo.installation.bot_token,
+                        "router_url": emulator.router_url,
+                        "api_key": emulator.api_key,
+                        "account_key": emulator.account_key,
+                        "file_id": upload.file.id,
+                        "file_url": file_object["url_private_download"],
+                        "file_size": upload.file.size,
+                        "channel": demo.general.id,
+                        "team": demo.team.id,
+                        "sink_url": f"http://127.0.0.1:{sink_port}{_SINK_PATH}",
+                        "signed": (signed.body, dict(signed.headers)),
+                    },
+                )
+            )
+            await _serve_operations(connection, {"instances": instances, "event": event, "rss": _rss})
+    finally:
+        await sink_runner.cleanup()
+
+
+async def _rss() -> float:
+    return peak_rss_mb()
+
+
+def world_process(connection: Connection, gigabytes: float, files: int) -> None:
+    """Run the Slack stub (holding the study's zip), the emulator and the sink (a child's entry point)."""
+    asyncio.run(_world(connection, gigabytes, files))
+
+
+# --- the baseline: download and WebSocket-send, nothing else ------------------------------------------
+
+
+async def _baseline(connection: Connection, world: dict[str, Any]) -> None:
+    async def relay() -> dict[str, float]:
+        timeout = aiohttp.ClientTimeout(total=WAIT)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            started = time.perf_counter()
+            async with (
+                session.ws_connect(world["sink_url"], max_msg_size=4 * _PART) as websocket,
+                session.get(
+                    world["file_url"], headers={"Authorization": f"Bearer {world['bot_token']}"}
+                ) as response,
+            ):
+                sent = 0
+                async for chunk in response.content.iter_chunked(_PART):
+                    await websocket.send_bytes(chunk)
+                    sent += len(chunk)
+                await websocket.send_str("done")
+                received = int((await websocket.receive()).data)
+            seconds = time.perf_counter() - started
+        return {
+            "seconds": seconds,
+            "bytes": float(sent),
+            "received": float(received),
+            "peak_rss": peak_rss_mb(),
+        }
+
+    connection.send(("ok", {}))
+    await _serve_operations(connection, {"relay": relay})
+
+
+def baseline_process(connection: Connection, world: dict[str, Any]) -> None:
+    """Relay the shared file from Slack to the sink and time it (a child's entry point)."""
+    asyncio.run(_baseline(connection, world))
+
+
+# --- the app ------------------------------------------------------------------------------------------
+
+
+async def _app(
+    connection: Connection, values: dict[str, str], channel: str, team: str, verbose: bool
+) -> None:
+    from bot.app.server import running
+    from bot.settings import load_settings
+    from bot.store import ChannelSettings, UploadMode, UploadState, WorkspaceRef
+
+    with tempfile.TemporaryDirectory(prefix="pacsbot-bench-") as directory:
+        settings = load_settings(
+            PACSBOT_DATABASE_URL=f"sqlite+aiosqlite:///{Path(directory) / 'bench.db'}", **values
+        )
+        async with running(settings, host="127.0.0.1", port=0) as app:
+            workspace = WorkspaceRef(None, team)
+            store = app.services.store
+            await store.channel_settings.save(
+                workspace, channel, ChannelSettings(upload_mode=UploadMode.AUTO)
+            )
+            gc.collect()
+            gc.freeze()
+
+            async def wait_done(file_id: str) -> dict[str, Any]:
+                async with asyncio.timeout(WAIT * 5):
+                    while True:
+                        job = await store.upload_jobs.find(workspace, file_id)
+                        if job is not None and job.state in (UploadState.DONE, UploadState.FAILED):
+                            return {
+                                "state": job.state.value,
+                                "error": job.last_error,
+                                "attempts": job.attempts,
+                            }
+                        await asyncio.sleep(0.05)
+
+            connection.send(("ok", {"events_url": app.events_url, "rss": peak_rss_mb()}))
+            await _serve_operations(connection, {"wait_done": wait_done, "rss": _rss})
+
+
+def app_process(
+    connection: Connection, values: dict[str, str], channel: str, team: str, verbose: bool
+) -> None:
+    """Run the real app with its upload workers until told to stop (a child's entry point)."""
+    if verbose:
+        # The pipeline logs how long each stage of a job took.
+        logging.basicConfig(level=logging.WARNING, format="app: %(name)s %(message)s")
+        logging.getLogger("bot.jobs").setLevel(logging.INFO)
+    asyncio.run(_app(connection, values, channel, team, verbose))
+
+
+# --- the benchmark --------------------------------------------------------------------------------------
+
+
+async def pipeline(gigabytes: float = 1.0, files: int = 512, *, verbose: bool = False) -> Table:
+    """Upload a generated study shared in Slack through the whole app; compare with the baseline relay."""
+    table = Table(
+        f"Uploads from Slack: a generated {gigabytes:g} GB study ({files} CT instances, zipped) "
+        "through the whole pipeline vs a plain download-and-WebSocket-send",
+        ("path", "MiB", "seconds", "MiB/s", "share of baseline", "peak RSS MiB"),
+    )
+    async with child(world_process, gigabytes=gigabytes, files=files) as world:
+        info = world.info
+        size_mib = info["file_size"] / 1024**2
+        async with child(baseline_process, world=info) as relay:
+            baseline = await relay.call("relay")
+        async with child(
+            app_process,
+            values=app_settings(info, PACSBOT_UPLOAD_LEASE_SECONDS="120"),
+            channel=info["channel"],
+            team=info["team"],
+            verbose=verbose,
+        ) as app:
+            rss_before = app.info["rss"]
+            body, headers = await world.call("event")
+            started = time.perf_counter()
+            async with (
+                aiohttp.ClientSession() as session,
+                session.post(app.info["events_url"], data=body, headers=headers) as response,
+            ):
+                status = response.status
+            outcome = await app.call("wait_done", file_id=info["file_id"])
+            seconds = time.perf_counter() - started
+            peak = await app.call("rss")
+        stored = await world.call("instances")
+    if status != 200 or outcome["state"] != "done":
+        raise RuntimeError(f"the pipeline did not finish: HTTP {status}, {outcome}")
+    ratio = baseline["seconds"] / seconds
+    table.add(
+        "baseline relay (aiohttp download → WebSocket)",
+        f"{size_mib:.0f}",
+        f"{baseline['seconds']:.2f}",
+        f"{size_mib / baseline['seconds']:.0f}",
+        "100%",
+        f"{baseline['peak_rss']:.0f}",
+    )
+    table.add(
+        "pacsbot pipeline (event → study card)",
+        f"{size_mib:.0f}",
+        f"{seconds:.2f}",
+        f"{size_mib / seconds:.0f}",
+        f"{ratio:.0%}",
+        f"{peak:.0f} (idle {rss_before:.0f})",
+    )
+    table.notes.append(
+        f"{stored} of {files} instances stored by the emulator; the job took {outcome['attempts']} attempt(s)."
+    )
+    table.notes.append(
+        "The pipeline downloads to disk, unpacks the zip, checks every instance, asks CheckFileExist "
+        "for each and waits for PostDICOM's acknowledgement of every 512 KiB part; the baseline "
+        "only moves bytes."
+    )
+    table.claims.append(
+        Claim(
+            f"peak RSS uploading a {gigabytes:g} GB study shared in Slack (whole pipeline)",
+            f"{peak:.0f} MiB",
+            "< 200 MB",
+            peak * 1024**2 < 200 * 1000**2,
+        )
+    )
+    table.claims.append(
+        Claim("pipeline throughput vs plain download-and-send", f"{ratio:.0%}", ">= 70%", ratio >= 0.7)
+    )
+    return table
+
+
+async def tables(quick: bool) -> list[Table]:
+    """Run the pipeline benchmark (``bench/run.py`` calls this as "pipeline")."""
+    return [await pipeline(gigabytes=0.1 if quick else 1.0, files=64 if quick else 512)]
+
+
+def main() -> None:
+    """Run the benchmark alone and print its table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--gigabytes", type=float, default=1.0)
+    parser.add_argument("--files", type=int, default=512)
+    parser.add_argument("--verbose", action="store_true", help="log how long each stage of the job took")
+    args = parser.parse_args()
+    table = asyncio.run(pipeline(args.gigabytes, args.files, verbose=args.verbose))
+    print(table.text())  # noqa: T201 - a command-line benchmark prints its table
+    for claim in table.claims:
+        print(f"{claim.measurement}: {claim.figure} [{claim.target}: {claim.verdict}]")  # noqa: T201
+
+
+if __name__ == "__main__":
+    main()
