@@ -757,11 +757,19 @@ class SlackReporter:
         services = self.uploads.services
         settings = await services.store.workspace_settings.get(workspace)
         expires = datetime.now(UTC).date() + timedelta(days=settings.default_share_expiry_days)
-        handle = await self.uploads.postdicom(workspace, user_id=self.job.requested_by or "")
-        names = await self._names(handle)
-        cards = []
-        for order in outcome.orders[: ui.MAX_CARDS]:
-            cards.append(await self._card(handle, order, expires, with_link=outcome.kind == "dicom"))
+        names = Names.empty()
+        cards: list[ui.StudyCard] = []
+        try:
+            handle = await self.uploads.postdicom(workspace, user_id=self.job.requested_by or "")
+            names = await self._names(handle)
+            for order in outcome.orders[: ui.MAX_CARDS]:
+                cards.append(await self._card(handle, order, expires, with_link=outcome.kind == "dicom"))
+        except (JobError, PostDicomError) as error:
+            # The upload is done whatever happens here: say so, with the cards PostDICOM gave.
+            logger.info(
+                "upload job %s: the study cards are incomplete (%s)", self.job.id, type(error).__name__
+            )
+            cards = cards or [ui.StudyCard(order, None) for order in outcome.orders[: ui.MAX_CARDS]]
         await self._show(
             *ui.done_message(
                 self.name,

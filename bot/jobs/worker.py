@@ -24,12 +24,14 @@ from typing import Protocol
 
 from bot.jobs.errors import LeaseLost
 from bot.jobs.ports import Failure, JobHost, JobReporter, Outcome
-from bot.jobs.progress import Progress, Throttle
+from bot.jobs.progress import Phase, Progress, Throttle
 from bot.store import UploadJob, UploadJobRepository, UploadState, WorkspaceRef
 
 logger = logging.getLogger(__name__)
 
 _RELEASE_ATTEMPTS = 3
+_PAUSE_NOTICE_SECONDS = 2.0
+_PAUSED = "Paused while the app restarts; it carries on by itself."
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +102,7 @@ class UploadWorkers:
         self._workspaces: Counter[WorkspaceRef] = Counter()
         self._lost: set[str] = set()
         self._stopping = False
+        self._graceful = False
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -111,7 +114,7 @@ class UploadWorkers:
     async def start(self) -> None:
         """Start claiming jobs (resuming any a dead process left behind)."""
         if self._main is None:
-            self._stopping = False
+            self._stopping = self._graceful = False
             self._main = asyncio.create_task(self._loop(), name="upload-workers")
 
     def kick(self) -> None:
@@ -124,6 +127,7 @@ class UploadWorkers:
 
     async def stop(self) -> None:
         """Stop claiming, interrupt running jobs and release them so any process resumes them at once."""
+        self._graceful = True
         released = await self._halt()
         if released:
             await self._release(released)
@@ -237,6 +241,11 @@ class UploadWorkers:
             if job.id in self._lost and not self._stopping:
                 logger.warning("upload job %s: stopped, the lease was lost", job.id)
                 return
+            if self._graceful:
+                await throttle.close()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(_PAUSE_NOTICE_SECONDS):
+                        await _quietly(reporter.progress(Progress(Phase.QUEUED, note=_PAUSED)))
             raise
         except Exception as error:
             await throttle.close()

@@ -265,12 +265,16 @@ async def test_an_orderly_stop_hands_the_job_to_another_process_at_once(
 
     await enqueue(store, A, "F1")
     config = WorkerConfig(concurrency=1, per_workspace=1, lease_seconds=60, poll_seconds=0.05)
-    first = pool(store, Runner({"F1": long}), FakeHost(), config, owner="pool-a")
+    first_host = FakeHost()
+    first = pool(store, Runner({"F1": long}), first_host, config, owner="pool-a")
     await first.start()
     await started.wait()
     await first.stop()
     queued = await wait_for(store, "F1", UploadState.QUEUED)
     assert queued.lease_owner is None
+    (paused,) = [detail for event, _, detail in first_host.recorder.events if event == "progress"]
+    assert isinstance(paused, Progress)
+    assert "Paused while the app restarts" in paused.note
 
     second_runner = Runner()
     second = pool(other_store, second_runner, FakeHost(), config, owner="pool-b")
