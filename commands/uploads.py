@@ -36,7 +36,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.app.errors import NotConnected, UserFacingError, describe
 from bot.app.pacs_app import PacsApp
 from bot.app.request import PacsRequest, PostDicomHandle, workspace_of
-from bot.dicom import ArchiveLimits, DicomInstance, group_studies
+from bot.dicom import ArchiveLimits, DicomInstance, Kind, group_studies
 from bot.jobs import (
     DownloadPolicy,
     Failure,
@@ -278,6 +278,8 @@ class Uploads:
                 error.response.get("error") if error.response is not None else "no answer",
             )
             return None
+        except (aiohttp.ClientError, TimeoutError):
+            raise JobError("Slack could not be reached.", code="slack.unreachable", retryable=True) from None
         for message in reversed(response.get("messages") or []):
             if not bot_id or message.get("bot_id") != bot_id:
                 continue
@@ -398,7 +400,8 @@ class Uploads:
                         result.job.id, str(posted["ts"])
                     )
                 except SlackApiError as error:
-                    logger.info("could not post a queued message: %s", error.response.get("error"))
+                    reason = error.response.get("error") if error.response is not None else "no answer"
+                    logger.info("could not post a queued message: %s", reason)
         if created:
             self.workers.kick()
         return created, existing
@@ -486,6 +489,8 @@ class Uploads:
         documents = [item for item in checked if item.document]
         problems = [item.problem for item in checked if item.problem]
         client = self.slack(await self.bot_token(workspace))
+        # The answer goes where the files were shared: in the thread, when they were shared in one.
+        where_thread = thread_ts if in_thread else None
         if dicom:
             instances = [instance for item in dicom for instance in item.instances]
             studies = group_studies(instances)
@@ -500,6 +505,7 @@ class Uploads:
             await client.chat_postEphemeral(
                 channel=channel,
                 user=user,
+                thread_ts=where_thread,
                 text=f"{what}. Upload to PostDICOM?",
                 blocks=ui.prompt_blocks(
                     what=what,
@@ -517,6 +523,7 @@ class Uploads:
                 await client.chat_postEphemeral(
                     channel=channel,
                     user=user,
+                    thread_ts=where_thread,
                     text="Attach to this order in PostDICOM?",
                     blocks=ui.attach_prompt_blocks(
                         [item.name for item in documents],
@@ -528,6 +535,7 @@ class Uploads:
             await client.chat_postEphemeral(
                 channel=channel,
                 user=user,
+                thread_ts=where_thread,
                 text="Some files cannot be uploaded",
                 blocks=ui.problems_blocks(problems),
             )
@@ -545,7 +553,7 @@ class Uploads:
                     document=prepared.document is not None,
                     problem=(
                         ui.nothing_in_zip(slack_file.name, len(prepared.skipped))
-                        if prepared.kind.value == "zip" and not prepared.dicom
+                        if prepared.kind is Kind.ZIP and not prepared.dicom
                         else ""
                     ),
                 )
@@ -554,6 +562,10 @@ class Uploads:
         except JobError as error:
             name = self.file_names.get(file_id, "a file")
             return _Checked(file_id, name, problem=f"I could not check `{name}`: {error.message}")
+        except Exception:
+            logger.exception("checking a shared file failed in team %s", workspace.key)
+            name = self.file_names.get(file_id, "a file")
+            return _Checked(file_id, name, problem=f"I could not check `{name}`; it has been logged.")
 
     async def _order_line(self, workspace: WorkspaceRef, ref: OrderRef) -> str:
         try:
