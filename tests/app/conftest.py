@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox.postdicom import DEMO_ACCOUNT_KEY, DEMO_API_KEY, PostDicomEmulator
-from tests.app.harness import Scenario, scenario
+from tests.app.harness import Scenario, connected_scenario, scenario
 from tests.postdicom.standin import GoldenStandIn
 
 COMBINATIONS = [("http", "sqlite"), ("socket", "sqlite"), ("http", "postgresql"), ("socket", "postgresql")]
@@ -48,11 +48,5 @@ async def pacs(
 ) -> AsyncIterator[Scenario]:
     """A workspace connected (from the environment) to the demo PostDICOM emulator."""
     transport, backend = request.param
-    async with scenario(
-        tmp_path,
-        transport=transport,
-        backend=backend,
-        postdicom_router_url=emulator.router_url,
-        extra_settings=PRECONNECT,
-    ) as running:
+    async with connected_scenario(tmp_path, emulator, transport=transport, backend=backend) as running:
         yield running

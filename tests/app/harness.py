@@ -19,6 +19,7 @@ from typing import Any, Literal, TypeVar
 from cryptography.fernet import Fernet
 
 from bot.app.server import RunningApp, running
+from bot.sandbox.postdicom import PostDicomEmulator
 from bot.sandbox.slack import SlackStub
 from bot.sandbox.slack.demo import DemoWorkspace, seed_demo_workspace
 from bot.sandbox.slack.model import Channel, EphemeralMessage, User, View
@@ -157,3 +158,25 @@ async def scenario(
             if transport == "socket":
                 await slack.socket_mode.wait_for_connection()
             yield Scenario(slack, demo, app, transport, slack.app.signing_secret)
+
+
+def connected_scenario(
+    tmp_path: Path,
+    emulator: PostDicomEmulator,
+    *,
+    transport: Transport = "http",
+    backend: str = "sqlite",
+    **settings: str,
+) -> contextlib.AbstractAsyncContextManager[Scenario]:
+    """Start a scenario whose workspace the app connects, at start-up, to the emulator's demo account."""
+    return scenario(
+        tmp_path,
+        transport=transport,
+        backend=backend,
+        postdicom_router_url=emulator.router_url,
+        extra_settings={
+            "PACSBOT_POSTDICOM_API_KEY": emulator.api_key,
+            "PACSBOT_POSTDICOM_ACCOUNT_KEY": emulator.account_key,
+            **settings,
+        },
+    )

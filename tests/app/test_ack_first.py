@@ -14,7 +14,7 @@ import pytest
 
 from bot.sandbox.postdicom import CT_ORDER_UUID, MR_ORDER_UUID, PostDicomEmulator
 from bot.sandbox.slack.payloads import DeliveryResult
-from tests.app.harness import Scenario, eventually, scenario
+from tests.app.harness import Scenario, connected_scenario, eventually
 
 POSTDICOM_DELAY_SECONDS = 5.0
 
@@ -48,16 +48,12 @@ SAMPLES = {
 async def slow_world(tmp_path: Path) -> AsyncIterator[tuple[Scenario, PostDicomEmulator]]:
     async with (
         PostDicomEmulator(seed="demo") as emulator,
-        scenario(
+        connected_scenario(
             tmp_path,
-            postdicom_router_url=emulator.router_url,
-            extra_settings={
-                "PACSBOT_POSTDICOM_API_KEY": emulator.api_key,
-                "PACSBOT_POSTDICOM_ACCOUNT_KEY": emulator.account_key,
-                "PACSBOT_POSTDICOM_TIMEOUT": "30",
-                # The handlers left waiting on the slow emulator are stopped when the test ends.
-                "PACSBOT_SHUTDOWN_GRACE_SECONDS": "0.5",
-            },
+            emulator,
+            PACSBOT_POSTDICOM_TIMEOUT="30",
+            # The handlers left waiting on the slow emulator are stopped when the test ends.
+            PACSBOT_SHUTDOWN_GRACE_SECONDS="0.5",
         ) as world,
     ):
         emulator.faults.set(emulator.account_key, latency=POSTDICOM_DELAY_SECONDS)

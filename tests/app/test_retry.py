@@ -7,21 +7,14 @@ from pathlib import Path
 
 from bot.sandbox.postdicom import PostDicomEmulator
 from bot.ui.blocks import RETRY_ACTION
-from tests.app.harness import scenario
+from tests.app.harness import connected_scenario, scenario
 
 
 async def test_a_timed_out_search_offers_retry_and_retry_runs_it_again(tmp_path: Path) -> None:
     async with (
         PostDicomEmulator(seed="demo") as emulator,
-        scenario(
-            tmp_path,
-            postdicom_router_url=emulator.router_url,
-            extra_settings={
-                "PACSBOT_POSTDICOM_API_KEY": emulator.api_key,
-                "PACSBOT_POSTDICOM_ACCOUNT_KEY": emulator.account_key,
-                "PACSBOT_POSTDICOM_TIMEOUT": "1",
-                "PACSBOT_SHUTDOWN_GRACE_SECONDS": "0.5",
-            },
+        connected_scenario(
+            tmp_path, emulator, PACSBOT_POSTDICOM_TIMEOUT="1", PACSBOT_SHUTDOWN_GRACE_SECONDS="0.5"
         ) as world,
     ):
         member = world.demo.member
