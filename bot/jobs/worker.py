@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 _RELEASE_ATTEMPTS = 3
 _PAUSE_NOTICE_SECONDS = 2.0
+_LOOP_STOP_SECONDS = 10.0
 _PAUSED = "Paused while the app restarts; it carries on by itself."
 
 
@@ -156,8 +157,12 @@ class UploadWorkers:
         self._wake.set()
         main, self._main = self._main, None
         if main is not None:
-            main.cancel()
-            await asyncio.wait([main])
+            # The loop stops at its next turn; cancelling it inside a database call would leave the
+            # driver's thread finishing a query for an event loop that may be gone by then.
+            _, late = await asyncio.wait([main], timeout=_LOOP_STOP_SECONDS)
+            for task in late:
+                task.cancel()
+                await asyncio.wait([task])
         tasks = dict(self._running)
         for task in tasks.values():
             task.cancel()
@@ -253,6 +258,7 @@ class UploadWorkers:
             return
         finally:
             keeper.cancel()
+            await asyncio.wait([keeper])
             await throttle.close()
         await self._settle_success(job, reporter, outcome)
 
