@@ -107,3 +107,34 @@ async def test_a_file_over_the_download_limit_is_refused_before_downloading(
     text = await refused(small_limits, emulator, "huge.dcm", ct_image(rows=1024, columns=1024), "limit")
     assert "upload it to PostDICOM directly" in text
     assert not any(call.method == FILE_DOWNLOAD for call in small_limits.slack.calls)
+
+
+@pytest.fixture
+async def own_temp_dir(tmp_path: Path, emulator: PostDicomEmulator) -> AsyncIterator[tuple[Scenario, Path]]:
+    directory = tmp_path / "upload-scratch"
+    directory.mkdir()
+    async with scenario(
+        tmp_path,
+        postdicom_router_url=emulator.router_url,
+        extra_settings={**PRECONNECT, "PACSBOT_UPLOAD_TEMP_DIR": str(directory)},
+    ) as world:
+        yield world, directory
+
+
+async def test_temporary_files_are_gone_whatever_the_outcome(
+    own_temp_dir: tuple[Scenario, Path], emulator: PostDicomEmulator
+) -> None:
+    world, directory = own_temp_dir
+    await set_channel(world, UploadMode.AUTO)
+    good = await share(world, "good.zip", zip_bytes([(f"IM{index}", ct_image()) for index in range(3)]))
+    bad = await share(world, "bad.dcm", ct_image()[:-100])
+    await thread_says(world, good.message.ts, ":white_check_mark:")
+    await thread_says(world, bad.message.ts, ":x:")
+    jobs = world.app.services.store.upload_jobs
+
+    async def both_finished() -> bool:
+        found = [await jobs.find(world.workspace, upload.file.id) for upload in (good, bad)]
+        return all(job is not None and job.is_finished for job in found)
+
+    await until(both_finished, what="both jobs to finish")
+    assert list(directory.iterdir()) == []
