@@ -162,6 +162,8 @@ class Lookup:
             orders = await client.get_patient_order_list(*common)
         # PostDICOM filters what each call takes; the rest (folder contents, a second date range)
         # is filtered here, so every query means the same whichever call served it.
+        # A burst of searches comes back together; the acks of newer commands go before their rendering.
+        await self.request.services.acks.settled()
         return [order for order in orders if matches_locally(order, query)][:MAX_RESULTS]
 
     async def order(self, ref: OrderRef) -> PatientOrder:

@@ -166,6 +166,8 @@ async def run_answering_errors(
 ) -> None:
     """Run a handler; a failure becomes a short message to the user (with Retry where it may help)."""
     with request.services.handling():
+        # Called after the ack: let the other requests of a burst be acked before working.
+        await request.services.acks.settled()
         await _run_answering_errors(request, handler, name=name, retry_text=retry_text, kind=kind)
 
 

@@ -68,8 +68,9 @@ def web_app(app: PacsApp, settings: Settings) -> web.Application:
 
     async def slack_endpoint(request: web.Request) -> web.Response:
         started = time.perf_counter()
-        bolt_request = await to_bolt_request(request)
-        bolt_response = await app.bolt.async_dispatch(bolt_request)
+        with app.services.acks.answering():
+            bolt_request = await to_bolt_request(request)
+            bolt_response = await app.bolt.async_dispatch(bolt_request)
         if request.method == "POST":
             metrics.observe_ack(bolt_request.body, time.perf_counter() - started)
         return await to_aiohttp_response(bolt_response)

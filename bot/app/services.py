@@ -11,6 +11,7 @@ from typing import Self
 
 import aiohttp
 
+from bot.app.acks import PendingAcks
 from bot.app.admins import AdminDirectory
 from bot.app.dictionaries import Dictionaries
 from bot.app.postdicom_clients import PostDicomClients
@@ -32,6 +33,8 @@ class Services:
     dictionaries: Dictionaries
     # Handlers still working after their ack; shutdown lets them finish before closing what they use.
     in_flight: set[asyncio.Task[object]] = field(default_factory=set)
+    # Requests from Slack not answered yet; work after an ack lets them go first.
+    acks: PendingAcks = field(default_factory=PendingAcks)
 
     @classmethod
     async def create(cls, settings: Settings, *, cipher: Cipher, upgrade_database: bool = True) -> Self:
