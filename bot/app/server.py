@@ -129,6 +129,10 @@ async def running(
         app = build_app(settings, services)
         metrics.install(cache=services.dictionaries.cache)
         metrics.instrument_slack_client(app.bolt.client)
+        # Before the first request can arrive: a command answered in between would be told the
+        # workspace is not connected (the fault suite's restarted process was).
+        if settings.postdicom_api_key is not None and settings.slack_bot_token is not None:
+            await preconnect_single_workspace(app, settings)
         runner = web.AppRunner(web_app(app, settings), access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, host or settings.host, settings.port if port is None else port)
@@ -139,8 +143,6 @@ async def running(
             assert settings.slack_app_token is not None  # noqa: S101 - SOCKET mode means the token is set
             handler = metrics.TimedSocketModeHandler(app.bolt, settings.slack_app_token.get_secret_value())
             await handler.connect_async()  # type: ignore[no-untyped-call]
-        if settings.postdicom_api_key is not None and settings.slack_bot_token is not None:
-            await preconnect_single_workspace(app, settings)
         for service in app.extensions.get(BACKGROUND_KEY, ()):
             await service.start()
             background.append(service)
