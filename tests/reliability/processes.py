@@ -75,13 +75,18 @@ async def app_process(
         )
     running = AppProcess(process, f"http://127.0.0.1:{port}", log)
     try:
-        async with asyncio.timeout(START_WITHIN):
-            while not await healthy(running.base_url):
-                if process.returncode is not None:
-                    raise AssertionError(
-                        f"{name} exited with {process.returncode}:\n{running.output()[-3000:]}"
-                    )
-                await asyncio.sleep(0.1)
+        try:
+            async with asyncio.timeout(START_WITHIN):
+                while not await healthy(running.base_url):
+                    if process.returncode is not None:
+                        raise AssertionError(
+                            f"{name} exited with {process.returncode}:\n{running.output()[-3000:]}"
+                        )
+                    await asyncio.sleep(0.1)
+        except TimeoutError:
+            raise AssertionError(
+                f"{name} was not healthy within {START_WITHIN:g} s:\n{running.output()[-3000:]}"
+            ) from None
         yield running
     finally:
         if process.returncode is None:

@@ -16,7 +16,6 @@ from cryptography.fernet import Fernet
 from bot.sandbox.postdicom import PostDicomEmulator
 from bot.sandbox.slack import DemoWorkspace, SlackStub, seed_demo_workspace
 from bot.store import Cipher, Database, Store, UploadJob, WorkspaceRef
-from tests.app.harness import eventually
 from tests.reliability.conftest import FAST_UPLOADS, enable_uploads, jobs_of, record
 from tests.reliability.processes import AppProcess, app_process
 from tests.reliability.workload import Workload, deliver_all, healthy
@@ -101,23 +100,29 @@ async def test_app_killed_mid_upload_and_restarted(shared: Shared) -> None:
     workload = world.workload()
     secret = world.slack.app.signing_secret
     # PostDICOM slow enough that the kill lands in the middle of the upload.
-    emulator.faults.set(emulator.account_key, latency=0.1)
+    emulator.faults.set(emulator.account_key, latency=0.15)
     async with app_process(world.directory, world.environment(), name="doomed") as doomed:
         store = await world.store()
         try:
             await _prepare(world, store)
-            study = workload.study(10)
             before = workload.searches(4)
-            statuses = await deliver_all(doomed.events_url, secret, [*before, *workload.events(study)])
-            assert set(statuses) == {200}
+            assert set(await deliver_all(doomed.events_url, secret, before)) == {200}
             await workload.wait_for_answers(ANSWERS_WITHIN)
+            study = workload.study(20)
+            assert set(await deliver_all(doomed.events_url, secret, workload.events(study))) == {200}
 
-            def landed() -> bool:
-                order = emulator.state.account(emulator.account_key)
-                found = order.order_by_study(study.study_uid) if order else None
-                return found is not None and 2 <= len(found.instances) < 10
+            def landed() -> int:
+                account = emulator.state.account(emulator.account_key)
+                found = account.order_by_study(study.study_uid) if account else None
+                return 0 if found is None else len(found.instances)
 
-            await eventually(landed, within=60, what="a few instances to land before the kill")
+            for _ in range(3000):  # a minute at most
+                if landed() >= 2:
+                    break
+                await asyncio.sleep(0.02)
+            assert 2 <= landed() < 20, (
+                f"{landed()} of 20 instances had landed at the kill:\n{doomed.output()[-2000:]}"
+            )
             doomed.kill()
             await doomed.process.wait()
         finally:

@@ -239,6 +239,9 @@ class Workload:
             text = answer_text(state, payload)
             if text is None:
                 outcome.unanswered += 1
+            elif "not connected" in text:
+                # The workspace is connected: saying otherwise is a wrong answer, not a clear error.
+                outcome.unclear.append(text[:120])
             elif is_result(text):
                 outcome.results += 1
             elif is_clear_error(text):
