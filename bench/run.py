@@ -86,7 +86,7 @@ BENCHMARKS: dict[str, Benchmark] = {
 def _pipeline_benchmarks() -> dict[str, Benchmark]:
     """Fold in the uploads pipeline benchmark when it exists (bench/bench_uploads.py)."""
     try:
-        from bench import bench_uploads  # type: ignore[attr-defined]
+        from bench import bench_uploads
     except ImportError:
         return {}
     tables: Callable[[bool], Awaitable[list[Table]]] | None = getattr(bench_uploads, "tables", None)
@@ -124,6 +124,17 @@ def document(tables: list[Table], machine: Machine, started: datetime, seconds: 
         "## Targets",
         "",
         summary_markdown(tables),
+        "## How the figures are made",
+        "",
+        "- Every process (the world: Slack stub and PostDICOM emulator; the app; a bare Bolt app; the "
+        "load) is separate, as in production, and talks over loopback. The machine's two cores are "
+        "shared by all of them, so a figure is only comparable with its neighbours in the same table.",
+        "- Latency is wall time seen by the load: from the request leaving it to the last byte of "
+        "the answer. Percentiles are nearest-rank.",
+        "- The emulator's `latency` fault delays every reply by a fixed time: it stands for a "
+        "PostDICOM region far away, which is what concurrency and parallel sockets hide.",
+        "- Peak RSS is the measured process's own `ru_maxrss`, read after the work.",
+        "",
         "## Tables",
         "",
     ]
