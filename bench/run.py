@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import contextlib
 import io
+import os
 import subprocess
 import sys
 import time
@@ -106,7 +107,14 @@ def _commit() -> str:
         return "unknown"
 
 
-def document(tables: list[Table], machine: Machine, started: datetime, seconds: float, quick: bool) -> str:
+def document(
+    tables: list[Table],
+    machine: Machine,
+    started: datetime,
+    seconds: float,
+    quick: bool,
+    load: tuple[tuple[float, ...], tuple[float, ...]] = ((), ()),
+) -> str:
     """Render docs/benchmarks.md."""
     parts = [
         "# Benchmarks",
@@ -120,6 +128,11 @@ def document(tables: list[Table], machine: Machine, started: datetime, seconds: 
         + (" (**--quick**: small workloads, not the targets' sizes)" if quick else ""),
         f"- Machine: {machine.cores} cores, {machine.memory_gib:.1f} GiB memory, {machine.platform}",
         f"- Python {machine.python}",
+        "- Load average (1, 5, 15 min) at the start: "
+        + ", ".join(f"{value:.2f}" for value in load[0])
+        + "; at the end: "
+        + ", ".join(f"{value:.2f}" for value in load[1])
+        + " (anything above the benchmark's own processes means other work shared the cores)",
         "",
         "## Targets",
         "",
@@ -153,6 +166,7 @@ async def main(argv: list[str] | None = None) -> int:
     machine = Machine.here()
     started = datetime.now(UTC)
     clock = time.perf_counter()
+    load_before = os.getloadavg()
     out = sys.stdout
     out.write(
         f"pacsbot benchmarks on {machine.cores} cores, {machine.memory_gib:.1f} GiB, Python {machine.python}\n\n"
@@ -171,7 +185,8 @@ async def main(argv: list[str] | None = None) -> int:
             out.write(f"{claim.measurement}: {claim.figure}{target}\n")
     if args.write is not None:
         args.write.parent.mkdir(parents=True, exist_ok=True)
-        args.write.write_text(document(tables, machine, started, elapsed, args.quick))
+        load = (load_before, os.getloadavg())
+        args.write.write_text(document(tables, machine, started, elapsed, args.quick, load))
         out.write(f"\nrecorded in {args.write}\n")
     return 0
 
