@@ -19,11 +19,18 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pydicom import dcmread
 from pydicom.dataset import Dataset
+from pydicom.uid import generate_uid
 
 from bot.sandbox.postdicom import DEMO_ACCOUNT_KEY, PostDicomEmulator
 from bot.store import UploadJob
 from tests.app.harness import Scenario
-from tests.dicom.samples import ct_image, dicomdir_for, new_uid, pydicom_file, zip_bytes
+from tests.dicom.samples import ct_image, dicomdir_for, pydicom_file, zip_bytes
+
+
+def unique_uid() -> str:
+    """Return a UID from uuid4: Hypothesis seeds ``random`` for every example, so new_uid() repeats."""
+    return generate_uid(prefix=None)
+
 
 FUZZ = settings(
     max_examples=40,
@@ -68,12 +75,12 @@ def mutate(data: bytes, operations: list[Mutation]) -> bytes:
 def fresh(name: str) -> bytes:
     """Return a source file with new UIDs, so that no two examples share an instance."""
     if name == "generated CT":
-        return ct_image(study=new_uid())
+        return ct_image(study=unique_uid(), sop=unique_uid())
     dataset = dcmread(pydicom_file(name))
-    study = new_uid()
+    study = unique_uid()
     dataset.StudyInstanceUID = study
     dataset.SeriesInstanceUID = study + ".1"
-    dataset.SOPInstanceUID = dataset.file_meta.MediaStorageSOPInstanceUID = new_uid()
+    dataset.SOPInstanceUID = dataset.file_meta.MediaStorageSOPInstanceUID = unique_uid()
     buffer = io.BytesIO()
     dataset.save_as(buffer, enforce_file_format=True)
     return buffer.getvalue()
@@ -145,8 +152,8 @@ def judge(job: UploadJob | None, new: dict[tuple[str, str], bytes | None], origi
 
 
 async def clean_study_still_uploads(world: Scenario, emulator: PostDicomEmulator) -> None:
-    study = new_uid()
-    job = await share_and_settle(world, "clean.dcm", ct_image(study=study))
+    study = unique_uid()
+    job = await share_and_settle(world, "clean.dcm", ct_image(study=study, sop=unique_uid()))
     assert job is not None
     assert job.state.value == "done"
     account = emulator.state.account(DEMO_ACCOUNT_KEY)
@@ -188,8 +195,8 @@ async def test_mutated_zip_archives_upload_intact_or_are_refused(
     target: str,
     operations: list[Mutation],
 ) -> None:
-    study = new_uid()
-    members = [(f"CD/DICOM/IM{index}", ct_image(study=study)) for index in range(3)]
+    study = unique_uid()
+    members = [(f"CD/DICOM/IM{index}", ct_image(study=study, sop=unique_uid())) for index in range(3)]
     extra = [("CD/README.TXT", b"Viewer on this CD.\n")]
     if with_dicomdir:
         extra.append(("CD/DICOMDIR", dicomdir_for(name for name, _ in members)))

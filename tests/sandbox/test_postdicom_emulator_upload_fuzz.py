@@ -8,6 +8,7 @@ instance is filed only as one of the files the model says were completed, byte f
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -15,6 +16,7 @@ import aiohttp
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydicom.uid import generate_uid
 
 from bot.postdicom import methods
 from bot.postdicom.frames import FileUploadManagementType
@@ -26,7 +28,13 @@ from bot.sandbox.postdicom import (
     PostDicomEmulator,
 )
 from bot.sandbox.postdicom.rawclient import RawSession, RawSocket
-from tests.dicom.samples import ct_image, new_uid
+from tests.dicom.samples import ct_image
+
+
+def unique_uid() -> str:
+    """Return a UID from uuid4: Hypothesis seeds ``random`` for every example, so new_uid() repeats."""
+    return generate_uid(prefix=None)
+
 
 FUZZ = settings(
     max_examples=60,
@@ -34,6 +42,7 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
+FILE_INDEXES = itertools.count()
 # One step: (part index, total the frame claims, how many bytes to cut from its end, socket number).
 Step = tuple[int, int, int, int]
 steps = st.lists(
@@ -94,10 +103,10 @@ async def test_any_sequence_of_parts_files_only_what_was_completed(
     emulator: PostDicomEmulator, raw: tuple[RawSession, list[RawSocket]], schedule: list[Step]
 ) -> None:
     session, sockets = raw
-    sop = new_uid()
-    original = ct_image(study=new_uid(), sop=sop, rows=32, columns=32)
+    sop = unique_uid()
+    original = ct_image(study=unique_uid(), sop=sop, rows=32, columns=32)
     pieces = split(original, 3)
-    file_index = int(sop[-6:])  # a file index of its own, so examples never mix their parts
+    file_index = next(FILE_INDEXES)  # a file index of its own, so examples never mix their parts
     for index, total, cut, socket_number in schedule:
         piece = pieces[index] if index < len(pieces) else b""
         params: dict[str, Any] = {
