@@ -15,7 +15,6 @@ import io
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -165,7 +164,6 @@ async def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     machine = Machine.here()
     started = datetime.now(UTC)
-    clock = time.perf_counter()
     load_before = os.getloadavg()
     out = sys.stdout
     out.write(
@@ -177,7 +175,7 @@ async def main(argv: list[str] | None = None) -> int:
             tables.append(table)
             out.write(table.text() + "\n")
             out.flush()
-    elapsed = time.perf_counter() - clock
+    elapsed = (datetime.now(UTC) - started).total_seconds()
     out.write("Targets\n=======\n")
     for table in tables:
         for claim in table.claims:
