@@ -61,7 +61,7 @@ async def app_process(
         if not key.startswith(("SLACK_", "PACSBOT_")) and key not in ("CI",)
     }
     env.update(
-        {"PACSBOT_HOST": "127.0.0.1", "PACSBOT_PORT": str(port), "PACSBOT_LOG_LEVEL": "INFO", **environment}
+        {"PACSBOT_HOST": "127.0.0.1", "PACSBOT_PORT": str(port), "PACSBOT_LOG_LEVEL": "DEBUG", **environment}
     )
     with log.open("wb") as sink:
         process = await asyncio.create_subprocess_exec(

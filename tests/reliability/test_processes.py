@@ -54,6 +54,21 @@ class Shared:
             "PACSBOT_UPLOAD_LEASE_SECONDS": "2",
         }
 
+    def assert_no_secret_in_logs(self, *processes: AppProcess) -> None:
+        """Check what the processes logged (at DEBUG, a crash included) for every credential."""
+        secrets = {
+            "Slack bot token": self.demo.installation.bot_token,
+            "signing secret": self.slack.app.signing_secret,
+            "encryption key": self.key,
+            "PostDICOM API key": self.emulator.api_key,
+            "PostDICOM account key": self.emulator.account_key,
+        }
+        for process in processes:
+            log = process.output()
+            assert " DEBUG " in log
+            leaked = [name for name, secret in secrets.items() if secret in log or secret.upper() in log]
+            assert leaked == [], f"{', '.join(leaked)} in the log of {process.log.name}"
+
     def workload(self) -> Workload:
         """Return a workload in #general from three users."""
         demo = self.demo
@@ -148,6 +163,7 @@ async def test_app_killed_mid_upload_and_restarted(shared: Shared) -> None:
         finally:
             await store.database.dispose()
     outcome.fault += f" ({'PostgreSQL' if 'postgresql' in world.database_url else 'SQLite'})"
+    world.assert_no_secret_in_logs(doomed, revived)
     record(outcome)
     assert outcome.retried_jobs >= 1, "the killed job was not picked up again"
     assert emulator.uploads.counters.instances_deduplicated == 0
@@ -182,6 +198,7 @@ async def test_two_app_processes_on_one_postgresql_database(on_postgres: Shared)
             outcome = workload.check("two app processes, one PostgreSQL database", jobs, both_healthy)
         finally:
             await store.database.dispose()
+    world.assert_no_secret_in_logs(first, second)
     record(outcome)
     assert world.emulator.uploads.counters.instances_deduplicated == 0
     assert len(jobs) == sum(len(study.file_ids) for study in studies)
