@@ -666,11 +666,6 @@ class SlackJobHost:
         ref = await self.uploads.order_of_thread(job.workspace, job.channel_id, job.thread_ts)
         return None if ref is None else OrderTarget(ref.order_uuid, ref.institution_uuid)
 
-    async def is_shown(self, job: UploadJob) -> bool:
-        """Tell whether the job already has a message in Slack."""
-        current = await self.uploads.services.store.upload_jobs.get(job.id)
-        return current is not None and current.progress_message_ts is not None
-
     def reporter(self, job: UploadJob) -> SlackReporter:
         """Return the reporter that keeps the job's message in the file's thread."""
         return SlackReporter(self.uploads, job)

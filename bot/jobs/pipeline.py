@@ -80,7 +80,7 @@ class UploadPipeline:
     async def run(self, control: JobControl, report: Report) -> Outcome:
         """Do one attempt of a job; raise JobError (or anything else) when it fails."""
         job = control.job
-        shown = await self.host.is_shown(job)
+        shown = await control.shown()
         visible = _Visible(report, shown)
         slack_file = await self.host.slack_file(job)
         token = await self.host.bot_token(job)
@@ -119,7 +119,7 @@ class UploadPipeline:
                 self.config.archive,
                 tick=on_member,
             )
-            shown = shown or await self.host.is_shown(job)
+            shown = shown or await control.shown()
             if prepared.document is not None:
                 return await self._attach(control, prepared.document, downloaded.sha256, shown, visible)
             if not prepared.dicom:

@@ -108,9 +108,6 @@ class JobHost(Protocol):
     async def order_of_thread(self, job: UploadJob) -> OrderTarget | None:
         """Return the order the file's thread is about, if the app posted one there."""
 
-    async def is_shown(self, job: UploadJob) -> bool:
-        """Tell whether the job already has a message in Slack (someone expects to hear from it)."""
-
     def reporter(self, job: UploadJob) -> JobReporter:
         """Return the reporter for a job's message."""
 

@@ -20,7 +20,7 @@ import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from bot.jobs.errors import LeaseLost
 from bot.jobs.ports import Failure, JobHost, JobReporter, Outcome
@@ -28,6 +28,7 @@ from bot.jobs.progress import Phase, Progress, Throttle
 from bot.store import UploadJob, UploadJobRepository, UploadState, WorkspaceRef
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _RELEASE_ATTEMPTS = 3
 _PAUSE_NOTICE_SECONDS = 2.0
@@ -52,25 +53,46 @@ def worker_identity() -> str:
 
 
 class JobControl:
-    """What a running job may do to its own row; every change checks the lease is still ours."""
+    """What a running job may do to its own row; every change checks the lease is still ours.
 
-    def __init__(self, jobs: UploadJobRepository, job: UploadJob, owner: str) -> None:
+    Database calls run shielded (see :meth:`UploadWorkers._guard`): a job interrupted while one
+    is in flight lets it finish rather than leaving the driver mid-statement.
+    """
+
+    def __init__(
+        self,
+        jobs: UploadJobRepository,
+        job: UploadJob,
+        owner: str,
+        guard: Callable[[Awaitable[T]], Awaitable[T]] | None = None,
+    ) -> None:
         self.jobs = jobs
         self.job = job
         self.owner = owner
+        self._guard: Callable[[Awaitable[Any]], Awaitable[Any]] = guard or _unguarded
 
     async def advance(self, state: UploadState) -> None:
         """Move the job to another active state; raise LeaseLost if it is no longer ours."""
-        if not await self.jobs.advance(self.job.id, self.owner, state):
+        if not await self._guard(self.jobs.advance(self.job.id, self.owner, state)):
             raise LeaseLost()
 
     async def record_sent(self, sop_instance_uids: Iterable[str]) -> None:
         """Remember instances that reached PostDICOM, so no later attempt sends them again."""
-        await self.jobs.record_sent(self.job.id, sop_instance_uids)
+        await self._guard(self.jobs.record_sent(self.job.id, list(sop_instance_uids)))
 
     async def sent(self) -> frozenset[str]:
         """Return the instances earlier attempts (and this one) already delivered."""
-        return await self.jobs.sent_instances(self.job.id)
+        sent: frozenset[str] = await self._guard(self.jobs.sent_instances(self.job.id))
+        return sent
+
+    async def shown(self) -> bool:
+        """Tell whether the job has a message in Slack yet (someone expects to hear from it)."""
+        current = await self._guard(self.jobs.get(self.job.id))
+        return current is not None and current.progress_message_ts is not None
+
+
+async def _unguarded(awaitable: Awaitable[T]) -> T:
+    return await awaitable
 
 
 class JobRunner(Protocol):
@@ -102,6 +124,7 @@ class UploadWorkers:
         self._running: dict[str, asyncio.Task[None]] = {}
         self._workspaces: Counter[WorkspaceRef] = Counter()
         self._lost: set[str] = set()
+        self._critical: set[asyncio.Future[Any]] = set()
         self._stopping = False
         self._graceful = False
         self._idle = asyncio.Event()
@@ -152,6 +175,13 @@ class UploadWorkers:
         """Stop as a crash would: interrupt everything and leave the jobs' rows as they are."""
         await self._halt()
 
+    async def _guard(self, awaitable: Awaitable[T]) -> T:
+        """Run a database call shielded from the job's cancellation; stopping waits for it."""
+        future = asyncio.ensure_future(awaitable)
+        self._critical.add(future)
+        future.add_done_callback(self._critical.discard)
+        return await asyncio.shield(future)
+
     async def _halt(self) -> list[str]:
         self._stopping = True
         self._wake.set()
@@ -168,6 +198,8 @@ class UploadWorkers:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks.values())
+        while self._critical:
+            await asyncio.wait(set(self._critical))
         return list(tasks)
 
     # --- the claiming loop -----------------------------------------------------------------------
@@ -231,7 +263,7 @@ class UploadWorkers:
     # --- one job ---------------------------------------------------------------------------------
 
     async def _process(self, job: UploadJob) -> None:
-        control = JobControl(self.jobs, job, self.owner)
+        control = JobControl(self.jobs, job, self.owner, self._guard)
         reporter = self.host.reporter(job)
         throttle = Throttle(reporter.progress, interval=self.config.progress_interval)
         current = asyncio.current_task()
@@ -250,17 +282,17 @@ class UploadWorkers:
                 await throttle.close()
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(_PAUSE_NOTICE_SECONDS):
-                        await _quietly(reporter.progress(Progress(Phase.QUEUED, note=_PAUSED)))
+                        await self._guard(_quietly(reporter.progress(Progress(Phase.QUEUED, note=_PAUSED))))
             raise
         except Exception as error:
             await throttle.close()
-            await self._settle_failure(job, reporter, self.host.explain(error), error)
+            await self._guard(self._settle_failure(job, reporter, self.host.explain(error), error))
             return
         finally:
             keeper.cancel()
             await asyncio.wait([keeper])
             await throttle.close()
-        await self._settle_success(job, reporter, outcome)
+        await self._guard(self._settle_success(job, reporter, outcome))
 
     async def _settle_failure(
         self, job: UploadJob, reporter: JobReporter, failure: Failure, error: Exception
@@ -297,7 +329,7 @@ class UploadWorkers:
         while True:
             await asyncio.sleep(interval)
             try:
-                kept = await self.jobs.renew_lease(job.id, self.owner, self.config.lease_seconds)
+                kept = await self._guard(self.jobs.renew_lease(job.id, self.owner, self.config.lease_seconds))
             except Exception as error:
                 failures += 1
                 logger.warning("upload job %s: could not renew its lease (%s)", job.id, type(error).__name__)

@@ -70,9 +70,6 @@ class FakeHost:
     async def order_of_thread(self, job: UploadJob) -> OrderTarget | None:
         raise NotImplementedError
 
-    async def is_shown(self, job: UploadJob) -> bool:
-        return True
-
     def reporter(self, job: UploadJob) -> Recorder:
         return self.recorder
 
