@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import shutil
 import tempfile
@@ -435,15 +434,6 @@ def _nothing_to_upload(name: str, prepared: Prepared) -> Rejected:
             code="zip.no_dicom",
         )
     return Rejected(f"`{name}` is not DICOM, so nothing was uploaded.", code="dicom.not_dicom")
-
-
-def file_digest(path: Path) -> str:
-    """Return the SHA-256 of a file (blocking; for tests and tools)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @contextlib.asynccontextmanager
