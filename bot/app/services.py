@@ -58,9 +58,11 @@ class Services:
 
     async def forget_workspace(self, workspace: WorkspaceRef) -> None:
         """Close the workspace's PostDICOM client and delete its install, keys and settings."""
-        await self.postdicom.drop(workspace.key)
-        self.dictionaries.invalidate(workspace.key)
-        await self.store.delete_workspace(workspace)
+        # Shutdown waits for it like any handler: a deletion cut short could leave keys behind.
+        with self.handling():
+            await self.postdicom.drop(workspace.key)
+            self.dictionaries.invalidate(workspace.key)
+            await self.store.delete_workspace(workspace)
 
     @contextlib.contextmanager
     def handling(self) -> Iterator[None]:
