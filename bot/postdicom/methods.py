@@ -84,18 +84,8 @@ def get_patient_order_list(
     modalities: Sequence[str] | None = None,
 ) -> GeneralCall:
     """Search orders by patient and order fields."""
-    validate(("userUuid", GUID, user_uuid), ("institutionUuidList", GUID_LIST, institution_uuid_list))
-    return _call(
-        "GetPatientOrderList",
-        Op.SEARCH_PATIENT_ORDER,
-        UserUuid=user_uuid,
-        InstitutionUuidList=institution_uuid_list,
-        PatientName=patient_name,
-        AccessionNumber=accession_number,
-        PatientId=patient_id,
-        OtherPatientId=other_patient_id,
-        Modalities=modalities,
-    )
+    criteria = (patient_name, accession_number, patient_id, other_patient_id, modalities)
+    return _search("GetPatientOrderList", user_uuid, institution_uuid_list, criteria)
 
 
 def get_patient_order_list_with_date_range(
@@ -110,25 +100,9 @@ def get_patient_order_list_with_date_range(
     end_date: str | None = None,
 ) -> GeneralCall:
     """Search orders whose study date lies in a range."""
-    validate(
-        ("userUuid", GUID, user_uuid),
-        ("institutionUuidList", GUID_LIST, institution_uuid_list),
-        *([("startDate", DATE, start_date)] if js_truthy(start_date) else []),
-        *([("endDate", DATE, end_date)] if js_truthy(end_date) else []),
-    )
-    return _call(
-        "GetPatientOrderListWithDateRange",
-        Op.SEARCH_PATIENT_ORDER,
-        UserUuid=user_uuid,
-        InstitutionUuidList=institution_uuid_list,
-        PatientName=patient_name,
-        AccessionNumber=accession_number,
-        PatientId=patient_id,
-        OtherPatientId=other_patient_id,
-        Modalities=modalities,
-        StartDate=start_date,
-        EndDate=end_date,
-    )
+    criteria = (patient_name, accession_number, patient_id, other_patient_id, modalities)
+    ranges = (("startDate", "StartDate", start_date), ("endDate", "EndDate", end_date))
+    return _search("GetPatientOrderListWithDateRange", user_uuid, institution_uuid_list, criteria, ranges)
 
 
 def get_patient_order_list_with_birthdate(
@@ -143,14 +117,30 @@ def get_patient_order_list_with_birthdate(
     end_birthdate: str | None = None,
 ) -> GeneralCall:
     """Search orders whose patient was born in a range."""
+    criteria = (patient_name, accession_number, patient_id, other_patient_id, modalities)
+    ranges = (
+        ("startBirthdate", "StartBirthdate", start_birthdate),
+        ("endBirthdate", "EndBirthdate", end_birthdate),
+    )
+    return _search("GetPatientOrderListWithBirthdate", user_uuid, institution_uuid_list, criteria, ranges)
+
+
+def _search(
+    operation: str,
+    user_uuid: str,
+    institution_uuid_list: Sequence[str] | None,
+    criteria: tuple[str | None, str | None, str | None, str | None, Sequence[str] | None],
+    ranges: tuple[tuple[str, str, str | None], ...] = (),
+) -> GeneralCall:
+    # The three searches differ only in their date range; its dates are checked only when given.
     validate(
         ("userUuid", GUID, user_uuid),
         ("institutionUuidList", GUID_LIST, institution_uuid_list),
-        *([("startBirthdate", DATE, start_birthdate)] if js_truthy(start_birthdate) else []),
-        *([("endBirthdate", DATE, end_birthdate)] if js_truthy(end_birthdate) else []),
+        *((name, DATE, value) for name, _, value in ranges if js_truthy(value)),
     )
+    patient_name, accession_number, patient_id, other_patient_id, modalities = criteria
     return _call(
-        "GetPatientOrderListWithBirthdate",
+        operation,
         Op.SEARCH_PATIENT_ORDER,
         UserUuid=user_uuid,
         InstitutionUuidList=institution_uuid_list,
@@ -159,8 +149,7 @@ def get_patient_order_list_with_birthdate(
         PatientId=patient_id,
         OtherPatientId=other_patient_id,
         Modalities=modalities,
-        StartBirthdate=start_birthdate,
-        EndBirthdate=end_birthdate,
+        **{key: value for _, key, value in ranges},
     )
 
 
