@@ -168,7 +168,10 @@ def upload_socket_count(standin: GoldenStandIn) -> int:
 
 
 @pytest.fixture
-def scratch_dirs() -> Callable[[], set[str]]:
+def scratch_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[], set[str]]:
+    # A temp root of this test's own, so scratch directories of other processes cannot show up.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
     def listing() -> set[str]:
         return {entry.name for entry in Path(tempfile.gettempdir()).glob("pacsbot-upload-*")}
 
