@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import io
 import os
 import re
 import struct
@@ -42,7 +43,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from io import SEEK_CUR, SEEK_END, SEEK_SET, BytesIO
 from pathlib import Path
-from typing import BinaryIO, Final, Literal, cast
+from typing import Any, BinaryIO, Final, Literal, cast
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_pascal
@@ -563,15 +564,52 @@ class UploadIdentifiers:
         return {key: value for key, value in fields.items() if value is not None}
 
 
-def read_upload_identifiers(path: StrPath) -> UploadIdentifiers | None:
-    """Read the CheckFileExist identifiers from a file's header.
+def read_upload_identifiers(
+    path: StrPath, *, offset: int = 0, size: int | None = None
+) -> UploadIdentifiers | None:
+    """Read the CheckFileExist identifiers from a file's header (or from ``size`` bytes at ``offset``).
 
     Returns None if the file is not DICOM at all, or is a DICOMDIR (never uploaded). Raises
     :class:`DicomFileError` if it looks like DICOM but its header is broken or truncated; ``OSError``
     from opening the file propagates.
     """
     with _open_path(path) as handle:
-        return _read_upload_identifiers(handle, _display_name(path), tolerate_truncation=False)
+        stream = handle if size is None else cast(BinaryIO, io.BufferedReader(_Window(handle, offset, size)))
+        return _read_upload_identifiers(stream, _display_name(path), tolerate_truncation=False)
+
+
+class _Window(io.RawIOBase):
+    """``size`` bytes of an open file from ``offset``, read as a file of their own (a zip's stored member)."""
+
+    def __init__(self, handle: BinaryIO, offset: int, size: int) -> None:
+        super().__init__()
+        self._descriptor = handle.fileno()
+        self._offset = offset
+        self._size = size
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def seek(self, offset: int, whence: int = SEEK_SET) -> int:
+        base = {SEEK_SET: 0, SEEK_CUR: self._position, SEEK_END: self._size}[whence]
+        self._position = max(base + offset, 0)
+        return self._position
+
+    def readinto(self, buffer: Any) -> int:
+        wanted = min(len(buffer), self._size - self._position)
+        if wanted <= 0:
+            return 0
+        data = os.pread(self._descriptor, wanted, self._offset + self._position)
+        buffer[: len(data)] = data
+        self._position += len(data)
+        return len(data)
 
 
 def read_upload_identifiers_from_bytes(data: bytes) -> UploadIdentifiers | None:

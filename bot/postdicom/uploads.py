@@ -8,7 +8,9 @@ where the library is slow, wasteful or wrong:
 * every file is checked (the library stops checking the later files of a study once one was new)
   and a file PostDICOM already has is skipped and reported (the library uploads it anyway);
 * a file is read part by part, in a worker thread, just before its part is sent, so memory stays
-  flat whatever the file size; an anonymized file is rewritten to a temporary file first;
+  flat whatever the file size; it may be a range of another file (:class:`FileRange`, a zip
+  member stored as is), read where it lies; an anonymized file is rewritten to a temporary file
+  first;
 * a file that is not DICOM is reported and skipped; a refused part raises :class:`ApiError`; a
   dropped socket raises :class:`UploadInterrupted`, which names the files that did complete;
   nothing is ever resent, and every socket is closed however the upload ends.
@@ -24,7 +26,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import AsyncIterable, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -48,8 +50,21 @@ from bot.postdicom.validation import Kind, validate
 logger = logging.getLogger(__name__)
 
 ByteSource: TypeAlias = AsyncIterable[bytes]
-UploadFile: TypeAlias = str | os.PathLike[str] | tuple[str, ByteSource]
-"""A file to upload: a path, or a name with an async source of its bytes (spooled to disk first)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FileRange:
+    """A file held whole inside another, ``size`` bytes from ``offset`` (a zip member stored as is)."""
+
+    path: Path
+    offset: int
+    size: int
+    name: str
+
+
+UploadFile: TypeAlias = str | os.PathLike[str] | FileRange | tuple[str, ByteSource]
+"""A file to upload: a path, a range of a file, or a name with an async source of its bytes
+(spooled to disk first)."""
 AnonymizedData: TypeAlias = (
     Mapping[DicomTag, str] | Mapping[str, str] | Mapping[DicomTag | str, str] | Sequence[Mapping[str, Any]]
 )
@@ -201,6 +216,8 @@ class _Source:
     name: str
     path: Path
     size: int
+    # Where the file starts in ``path`` when it is a FileRange; None for a file of its own.
+    offset: int | None = None
 
 
 class _Scratch:
@@ -230,6 +247,15 @@ async def _prepare(files: Sequence[UploadFile], scratch: _Scratch, wait_seconds:
             name, stream = item
             path = await scratch.path(f"source-{index}")
             size = await _spool(stream, path, index, wait_seconds)
+        elif isinstance(item, FileRange):
+            if (
+                item.offset < 0
+                or item.size < 0
+                or await _file_size(item.path, index) < item.offset + item.size
+            ):
+                raise UploadSourceError(f"file {index} lies beyond the end of the file holding it")
+            sources.append(_Source(index, item.name, item.path, item.size, item.offset))
+            continue
         else:
             path = Path(os.fspath(item))
             name = path.name
@@ -280,11 +306,21 @@ def _read_range(path: Path, offset: int, length: int) -> bytes:
         return handle.read(length)
 
 
-def _read_identifiers(path: Path) -> UploadIdentifiers | None:
+def _read_identifiers(source: _Source) -> UploadIdentifiers | None:
     try:
-        return read_upload_identifiers(path)
+        if source.offset is None:
+            return read_upload_identifiers(source.path)
+        return read_upload_identifiers(source.path, offset=source.offset, size=source.size)
     except DicomFileError:
         return None
+
+
+def _copy_range(source: Path, offset: int, size: int, destination: Path) -> None:
+    with source.open("rb") as reader, destination.open("wb") as writer:
+        reader.seek(offset)
+        while size > 0 and (chunk := reader.read(min(size, _SPOOL_CHUNK))):
+            writer.write(chunk)
+            size -= len(chunk)
 
 
 class _Emitter:
@@ -341,6 +377,8 @@ class _Part:
     file_index: int
     path: Path
     range: PartRange
+    # Where the file starts in ``path``: non-zero for a FileRange.
+    base: int = 0
 
 
 class _DicomUpload:
@@ -440,29 +478,31 @@ class _DicomUpload:
                 if read is None:
                     room.release()
                     continue
-                check = checks.create_task(self._check(source, *read))
+                check = checks.create_task(self._check(*read))
                 check.add_done_callback(lambda _: room.release())
         for _ in range(senders):
             await self.parts.put(None)
 
-    async def _read(self, source: _Source, file_count: int) -> tuple[Path, int, UploadIdentifiers] | None:
-        path, size = source.path, source.size
-        identifiers = await asyncio.to_thread(_read_identifiers, path)
+    async def _read(self, source: _Source, file_count: int) -> tuple[_Source, UploadIdentifiers] | None:
+        """Return the file as it will be sent (rewritten when anonymizing) and its identifiers."""
+        identifiers = await asyncio.to_thread(_read_identifiers, source)
+        sent = source
         if identifiers is not None and self.replacements is not None:
             rewritten = await self._anonymize(source)
             if rewritten is None:
                 identifiers = None
             else:
-                path, size = rewritten, (await asyncio.to_thread(rewritten.stat)).st_size
-                self.bytes_total += size - source.size
-                identifiers = await asyncio.to_thread(_read_identifiers, path)
+                size = (await asyncio.to_thread(rewritten.stat)).st_size
+                sent = replace(source, path=rewritten, size=size, offset=None)
+                self.bytes_total += sent.size - source.size
+                identifiers = await asyncio.to_thread(_read_identifiers, sent)
         await self.emit(Reading(source.index, source.index + 1, file_count))
         if identifiers is None:
-            await self._skip(source, size, SkipReason.NOT_DICOM)
+            await self._skip(source, sent.size, SkipReason.NOT_DICOM)
             return None
-        return path, size, identifiers
+        return sent, identifiers
 
-    async def _check(self, source: _Source, path: Path, size: int, identifiers: UploadIdentifiers) -> None:
+    async def _check(self, source: _Source, identifiers: UploadIdentifiers) -> None:
         request = upload_frames.check_file_exist(
             self.session_uuid,
             self.institution_uuid,
@@ -478,24 +518,32 @@ class _DicomUpload:
         self._remember(check.patient_order)
         await self.emit(Checking(source.index, source.name, check.exists))
         if check.exists:
-            await self._skip(source, size, SkipReason.ALREADY_EXISTS)
+            await self._skip(source, source.size, SkipReason.ALREADY_EXISTS)
             return
-        ranges = list(upload_frames.part_ranges(size))
+        ranges = list(upload_frames.part_ranges(source.size))
         self.parts_left[source.index] = len(ranges)
         for part in ranges:
-            await self.parts.put(_Part(source.index, path, part))
+            await self.parts.put(_Part(source.index, source.path, part, source.offset or 0))
 
     async def _anonymize(self, source: _Source) -> Path | None:
         assert self.replacements is not None  # noqa: S101 - only called on the anonymized path
         destination = await self.scratch.path(f"anonymized-{source.index}.dcm")
+        original = source.path
+        if source.offset is not None:
+            # The rewrite reads a file of its own: the range is copied out first.
+            original = await self.scratch.path(f"range-{source.index}.dcm")
+            await asyncio.to_thread(_copy_range, source.path, source.offset, source.size, original)
         try:
-            await asyncio.to_thread(anonymize_file, source.path, destination, self.replacements)
+            await asyncio.to_thread(anonymize_file, original, destination, self.replacements)
         except InvalidReplacementError as error:
             # The message names the tag, never the value; a file name in front of it is left out.
-            reason = str(error).removeprefix(f"{source.path.name}: ")
+            reason = str(error).removeprefix(f"{original.name}: ")
             raise InvalidAnonymization(f"file {source.index}: {reason}") from None
         except DicomFileError:
             return None
+        finally:
+            if original is not source.path:
+                await asyncio.to_thread(original.unlink, True)
         self.rewritten[source.index] = destination
         return destination
 
@@ -524,7 +572,9 @@ class _DicomUpload:
             await self._send(socket, part)
 
     async def _send(self, socket: FrameSocket, part: _Part) -> None:
-        chunk = await asyncio.to_thread(_read_range, part.path, part.range.offset, part.range.length)
+        chunk = await asyncio.to_thread(
+            _read_range, part.path, part.base + part.range.offset, part.range.length
+        )
         if len(chunk) != part.range.length:
             raise UploadSourceError(f"file {part.file_index} changed while it was being uploaded")
         request = upload_frames.process_file(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pydicom
 import pytest
 from pydicom.data import get_testdata_file
 
-from bot.postdicom import PostDicomClient, SkipReason
+from bot.postdicom import FileRange, PostDicomClient, SkipReason, UploadSourceError
 from bot.sandbox.postdicom import (
     ADA_UUID,
     CASES_FOLDER_UUID,
@@ -121,3 +123,69 @@ async def test_documents_are_attached_to_the_order(
 
     assert result.files_sent == (0, 1)
     assert len(order.documents) == before + 2
+
+
+async def test_ranges_of_a_file_upload_as_the_files_they_hold(
+    emulator: PostDicomEmulator, client: PostDicomClient, tmp_path: Path
+) -> None:
+    # As a zip stores members: files one after another inside a bigger one, each read where it lies.
+    images = [
+        write_dicom(
+            tmp_path / f"{number}.dcm",
+            size,
+            study=NEW_STUDY,
+            sop=f"{NEW_STUDY}.{number}",
+            patient="RANGE^ONE",
+        )
+        for number, size in ((1, 2 * PART + 7), (2, 100))
+    ]
+    holder = tmp_path / "holder"
+    contents = [image.read_bytes() for image in images]
+    holder.write_bytes(b"head" + contents[0] + b"gap" + contents[1] + b"tail")
+    ranges = [
+        FileRange(holder, 4, len(contents[0]), "IM1"),
+        FileRange(holder, 4 + len(contents[0]) + 3, len(contents[1]), "IM2"),
+    ]
+
+    result = await client.upload_dicom_files(ADA_UUID, MAIN_INSTITUTION_UUID, ranges)
+
+    assert result.files_sent == (0, 1)
+    order = demo_account(emulator).order_by_study(NEW_STUDY)
+    assert order is not None
+    assert [order.instances[f"{NEW_STUDY}.{number}"].data for number in (1, 2)] == contents
+    assert order.patient_name == "RANGE^ONE"
+
+
+async def test_a_range_is_anonymized_from_a_copy_leaving_its_holder_untouched(
+    emulator: PostDicomEmulator, client: PostDicomClient, tmp_path: Path
+) -> None:
+    content = write_dicom(
+        tmp_path / "1.dcm", PART + 1, study=NEW_STUDY, sop=f"{NEW_STUDY}.1", patient="REAL^NAME"
+    ).read_bytes()
+    holder = tmp_path / "holder"
+    holder.write_bytes(b"head" + content + b"tail")
+
+    result = await client.upload_dicom_files_with_anonymization(
+        ADA_UUID,
+        MAIN_INSTITUTION_UUID,
+        [FileRange(holder, 4, len(content), "IM1")],
+        [{"Tag": "x00100010", "Value": "ANON^RANGE"}],
+    )
+
+    assert result.files_sent == (0,)
+    order = demo_account(emulator).order_by_study(NEW_STUDY)
+    assert order is not None
+    stored = order.instances[f"{NEW_STUDY}.1"].data
+    assert stored is not None
+    assert pydicom.dcmread(io.BytesIO(stored)).PatientName == "ANON^RANGE"
+    assert holder.read_bytes() == b"head" + content + b"tail"
+
+
+async def test_a_range_beyond_the_end_of_its_file_is_refused_before_anything_is_sent(
+    emulator: PostDicomEmulator, client: PostDicomClient, tmp_path: Path
+) -> None:
+    image = write_dicom(tmp_path / "1.dcm", 100, study=NEW_STUDY, sop=f"{NEW_STUDY}.1")
+    size = image.stat().st_size
+    with pytest.raises(UploadSourceError, match="beyond the end"):
+        await client.upload_dicom_files(ADA_UUID, MAIN_INSTITUTION_UUID, [FileRange(image, 1, size, "IM1")])
+    assert demo_account(emulator).order_by_study(NEW_STUDY) is None
