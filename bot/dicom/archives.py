@@ -1,10 +1,11 @@
-"""Zip archives of studies (CD exports with a DICOMDIR, zipped folders): vetted, then unpacked to disk.
+"""Zip archives of studies (CD exports with a DICOMDIR, zipped folders): vetted, then unpacked.
 
 Before anything is unpacked the whole central directory is checked: encrypted members, compression
 methods the standard library cannot undo, more members than allowed, and zip bombs (an expanded
 size over the absolute limit, or a compression ratio no real study reaches) reject the archive.
-Members are then streamed to disk one chunk at a time, with the expanded bytes counted as they
-come, so a central directory that lies is caught too. Member names are only used to recognise a
+Compressed members are then streamed to disk one chunk at a time, with the expanded bytes counted
+as they come, so a central directory that lies is caught too; stored members (no compression, as
+CD exports often are) are read where they lie in the archive once their CRC is checked. Member names are only used to recognise a
 DICOMDIR and to tell people what was skipped; files are written under names of our own.
 
 Everything here blocks: callers run it in a worker thread.
@@ -13,7 +14,6 @@ Everything here blocks: callers run it in a worker thread.
 from __future__ import annotations
 
 import enum
-import errno
 import os
 import re
 import struct
@@ -21,18 +21,13 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
+
+from bot.dicom.instances import FileRegion
 
 _CHUNK = 1024 * 1024
 _CRC_CHUNK = 4 * 1024 * 1024
 _LOCAL_HEADER_SIZE = 30
-_CAN_COPY_RANGES = hasattr(os, "copy_file_range")
-_NO_RANGE_COPY_ERRORS = frozenset({errno.EXDEV, errno.ENOSYS, errno.EOPNOTSUPP, errno.EINVAL, errno.EPERM})
-
-
-class _NoRangeCopy(Exception):
-    """The file system cannot copy a byte range in the kernel."""
-
-
 _SUPPORTED = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA})
 _AES = 99
 _DEFLATE64 = 9
@@ -148,12 +143,6 @@ class Archive:
     def extract(self, member: ArchiveMember, destination: str | os.PathLike[str], budget: int) -> int:
         """Stream a member to ``destination``, refusing to write more than ``budget`` bytes; return its size."""
         target = Path(destination)
-        info = self._infos[member.index]
-        if info.compress_type == zipfile.ZIP_STORED and _CAN_COPY_RANGES:
-            try:
-                return self._copy_stored(info, target, budget)
-            except _NoRangeCopy:
-                pass  # a file system that cannot copy ranges: stream it as below
         written = 0
         try:
             with self._zip.open(self._infos[member.index]) as source, target.open("wb") as output:
@@ -175,35 +164,22 @@ class Archive:
             ) from None
         return written
 
-    def _copy_stored(self, info: zipfile.ZipInfo, target: Path, budget: int) -> int:
-        # A stored member is a byte range of the archive: the kernel copies it (no trip through
-        # Python's buffers, which costs a study several seconds), then its CRC is checked.
-        if info.file_size > budget or info.compress_size != info.file_size:
+    def region(self, member: ArchiveMember) -> FileRegion | None:
+        """Return where a stored member's bytes lie in the archive, CRC checked; None if compressed.
+
+        A stored member is a byte range of the archive and can be read where it lies: no copy to
+        disk, which for a study of a gigabyte costs seconds and as much disk again.
+        """
+        info = self._infos[member.index]
+        if info.compress_type != zipfile.ZIP_STORED:
+            return None
+        if info.compress_size != info.file_size:
             raise ArchiveRejected(
                 ArchiveProblem.TOO_LARGE, "a file in it expands beyond what the archive declares"
             )
         try:
-            with open(self._path, "rb") as reader, target.open("wb") as output:
-                reader.seek(info.header_offset)
-                header = reader.read(_LOCAL_HEADER_SIZE)
-                if len(header) != _LOCAL_HEADER_SIZE or header[:4] != b"PK\x03\x04":
-                    raise ArchiveRejected(
-                        ArchiveProblem.CORRUPT, "a file in it cannot be unpacked (it is damaged)"
-                    )
-                name_length, extra_length = struct.unpack_from("<HH", header, 26)
-                offset = info.header_offset + _LOCAL_HEADER_SIZE + name_length + extra_length
-                left, position = info.file_size, offset
-                while left:
-                    try:
-                        copied = os.copy_file_range(reader.fileno(), output.fileno(), left, position)
-                    except OSError as error:
-                        if error.errno in _NO_RANGE_COPY_ERRORS:
-                            raise _NoRangeCopy() from None
-                        raise
-                    if copied <= 0:
-                        raise ArchiveRejected(ArchiveProblem.CORRUPT, "a file in it is cut short")
-                    left -= copied
-                    position += copied
+            with open(self._path, "rb") as reader:
+                offset = _data_offset(reader, info)
                 reader.seek(offset)
                 crc, left = 0, info.file_size
                 while left:
@@ -212,19 +188,30 @@ class Archive:
                         raise ArchiveRejected(ArchiveProblem.CORRUPT, "a file in it is cut short")
                     crc = zlib.crc32(chunk, crc)
                     left -= len(chunk)
-            if crc != info.CRC:
-                raise ArchiveRejected(
-                    ArchiveProblem.CORRUPT, "a file in it cannot be unpacked (it is damaged)"
-                )
-        except (ArchiveRejected, _NoRangeCopy):
-            target.unlink(missing_ok=True)
-            raise
-        except (OSError, struct.error, ValueError):
-            target.unlink(missing_ok=True)
-            raise ArchiveRejected(
-                ArchiveProblem.CORRUPT, "a file in it cannot be unpacked (it is damaged)"
-            ) from None
-        return info.file_size
+        except (OSError, struct.error, ValueError, UnicodeDecodeError):
+            raise _damaged() from None
+        if crc != info.CRC:
+            raise _damaged()
+        return FileRegion(Path(self._path), offset, info.file_size)
+
+
+def _data_offset(reader: BinaryIO, info: zipfile.ZipInfo) -> int:
+    """Return where a member's data starts, after its local header, which must agree on its name."""
+    reader.seek(info.header_offset)
+    header = reader.read(_LOCAL_HEADER_SIZE)
+    if len(header) != _LOCAL_HEADER_SIZE or header[:4] != b"PK\x03\x04":
+        raise _damaged()
+    name_length, extra_length = struct.unpack_from("<HH", header, 26)
+    # As zipfile does: a local name other than the directory's is an archive read two ways.
+    name = reader.read(name_length).decode("utf-8" if info.flag_bits & 0x800 else "cp437")
+    if name != info.orig_filename:
+        raise _damaged()
+    offset: int = info.header_offset + _LOCAL_HEADER_SIZE + name_length + extra_length
+    return offset
+
+
+def _damaged() -> ArchiveRejected:
+    return ArchiveRejected(ArchiveProblem.CORRUPT, "a file in it cannot be unpacked (it is damaged)")
 
 
 def _vet(infos: list[zipfile.ZipInfo], archive_size: int, limits: ArchiveLimits) -> ArchiveListing:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import enum
 import io
 import os
-import shutil
 import struct
 import threading
 import warnings
@@ -112,12 +111,27 @@ class DicomDirectory:
 Inspection = DicomInstance | DicomDirectory
 
 
-class _Shifted(io.RawIOBase):
-    """A read-only view of a file with ``prefix`` bytes in front, to read preamble-less Part 10 files."""
+@dataclass(frozen=True, slots=True)
+class FileRegion:
+    """A byte range of a file that holds one whole file of its own (a member stored in a zip)."""
 
-    def __init__(self, handle: BinaryIO, prefix: bytes) -> None:
+    path: Path
+    offset: int
+    size: int
+
+
+class _View(io.RawIOBase):
+    """A read-only view of ``length`` bytes of a file from ``start``, with ``prefix`` bytes in front.
+
+    The prefix lets a preamble-less Part 10 file read as a whole one; the range lets a member
+    stored in a zip be read where it lies.
+    """
+
+    def __init__(self, handle: BinaryIO, *, start: int, length: int, prefix: bytes = b"") -> None:
         super().__init__()
         self._handle = handle
+        self._start = start
+        self._length = length
         self._prefix = prefix
         self._position = 0
 
@@ -134,19 +148,22 @@ class _Shifted(io.RawIOBase):
         if whence == io.SEEK_CUR:
             offset += self._position
         elif whence == io.SEEK_END:
-            offset += len(self._prefix) + os.fstat(self._handle.fileno()).st_size
+            offset += len(self._prefix) + self._length
         self._position = max(offset, 0)
         return self._position
 
     def read(self, size: int | None = -1) -> bytes:
-        prefix_left = self._prefix[self._position :]
-        if size is None or size < 0:
-            self._handle.seek(max(self._position - len(self._prefix), 0))
-            data = prefix_left + self._handle.read()
-        else:
-            head = prefix_left[:size]
-            self._handle.seek(max(self._position - len(self._prefix), 0))
-            data = head + (self._handle.read(size - len(head)) if size > len(head) else b"")
+        end = len(self._prefix) + self._length
+        wanted = end - self._position if size is None or size < 0 else min(size, end - self._position)
+        if wanted <= 0:
+            return b""
+        head = self._prefix[self._position : self._position + wanted]
+        rest = wanted - len(head)
+        body = b""
+        if rest:
+            self._handle.seek(self._start + max(self._position - len(self._prefix), 0))
+            body = self._handle.read(rest)
+        data = head + body
         self._position += len(data)
         return data
 
@@ -163,16 +180,27 @@ def _quiet() -> Iterator[None]:
         yield
 
 
-def inspect_dicom(path: str | os.PathLike[str]) -> Inspection:
-    """Decide whether a file is uploadable DICOM, checking that it is whole and names its instance."""
+def _location(source: str | os.PathLike[str] | FileRegion) -> tuple[str | os.PathLike[str], int, int | None]:
+    """Return the path, start and length (None: to the end) of a file or a region of one."""
+    if isinstance(source, FileRegion):
+        return source.path, source.offset, source.size
+    return source, 0, None
+
+
+def inspect_dicom(source: str | os.PathLike[str] | FileRegion) -> Inspection:
+    """Decide whether a file (or a region of one) is uploadable DICOM, whole, and names its instance."""
+    path, start, length = _location(source)
     with open(path, "rb") as handle:
-        head = handle.read(132)
+        region = length is not None
+        size = length if length is not None else os.fstat(handle.fileno()).st_size
+        handle.seek(start)
+        head = handle.read(min(132, size))
         sniffed = sniff(head)
-        size = os.fstat(handle.fileno()).st_size
+        prefix = _PREAMBLE if sniffed.preamble_missing else b""
         stream: BinaryIO = handle
-        if sniffed.preamble_missing:
-            stream = cast(BinaryIO, _Shifted(handle, _PREAMBLE))
-            size += len(_PREAMBLE)
+        if prefix or region:
+            stream = cast(BinaryIO, _View(handle, start=start, length=size, prefix=prefix))
+            size += len(prefix)
         part10 = sniffed.kind is Kind.DICOM
         stream.seek(0)
         with _quiet():
@@ -429,23 +457,30 @@ def _tag_text(tag: int) -> str:
 
 
 def write_part10(
-    source: str | os.PathLike[str], destination: str | os.PathLike[str], instance: DicomInstance
+    source: str | os.PathLike[str] | FileRegion, destination: str | os.PathLike[str], instance: DicomInstance
 ) -> int:
     """Write ``source`` as a Part 10 file (preamble, ``DICM``, File Meta Information) and return its size."""
     # PostDICOM, like most archives, files only Part 10; the dataset bytes are copied unchanged.
+    path, start, left = _location(source)
     target = Path(destination)
-    with open(source, "rb") as reader, target.open("wb") as writer:
+    with open(path, "rb") as reader, target.open("wb") as writer:
+        reader.seek(start)
         if instance.layout.part10:
             writer.write(_PREAMBLE)
-            shutil.copyfileobj(reader, writer, _COPY_CHUNK)
-            return target.stat().st_size
-        meta = FileMetaDataset()
-        meta.MediaStorageSOPClassUID = UID(instance.sop_class_uid)
-        meta.MediaStorageSOPInstanceUID = UID(instance.sop_instance_uid)
-        meta.TransferSyntaxUID = UID(instance.layout.transfer_syntax_uid)
-        writer.write(_PREAMBLE + b"DICM")
-        buffer = DicomFileLike(io.BytesIO())
-        write_file_meta_info(buffer, meta, enforce_standard=True)
-        writer.write(cast(io.BytesIO, buffer.parent).getvalue())
-        shutil.copyfileobj(reader, writer, _COPY_CHUNK)
+        else:
+            meta = FileMetaDataset()
+            meta.MediaStorageSOPClassUID = UID(instance.sop_class_uid)
+            meta.MediaStorageSOPInstanceUID = UID(instance.sop_instance_uid)
+            meta.TransferSyntaxUID = UID(instance.layout.transfer_syntax_uid)
+            writer.write(_PREAMBLE + b"DICM")
+            buffer = DicomFileLike(io.BytesIO())
+            write_file_meta_info(buffer, meta, enforce_standard=True)
+            writer.write(cast(io.BytesIO, buffer.parent).getvalue())
+        while left is None or left > 0:
+            chunk = reader.read(_COPY_CHUNK if left is None else min(left, _COPY_CHUNK))
+            if not chunk:
+                break
+            writer.write(chunk)
+            if left is not None:
+                left -= len(chunk)
     return target.stat().st_size

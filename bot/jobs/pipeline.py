@@ -31,6 +31,7 @@ from bot.jobs.progress import Phase, Progress
 from bot.jobs.worker import JobControl
 from bot.postdicom import (
     MAX_DOCUMENT_BYTES,
+    FileRange,
     PatientOrder,
     Sending,
     Skipped,
@@ -208,7 +209,7 @@ class UploadPipeline:
                 result = await target.client.upload_dicom_files(
                     target.user_uuid,
                     target.institution_uuid,
-                    [file.path for file in remaining],
+                    [FileRange(file.path, file.offset, file.size, file.name) for file in remaining],
                     folder_uuid=target.folder_uuid,
                     anonymize=replacements,
                     progress=tracker.on_event,

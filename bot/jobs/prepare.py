@@ -1,7 +1,9 @@
 """Turn a downloaded file into what can be uploaded: DICOM instances, or one document.
 
-A zip is vetted and unpacked member by member into the job's directory; each member is sniffed
-from its first bytes before it is extracted, so a viewer program or a README on a CD costs no disk.
+A zip is vetted and checked member by member; each member is sniffed from its first bytes first,
+so a viewer program or a README on a CD costs nothing more. A stored member (no compression) is
+inspected and later uploaded where it lies in the archive; a compressed one is unpacked into the
+job's directory.
 A DICOMDIR is skipped, other non-DICOM members are listed as skipped, and a broken DICOM member
 (truncated, without its UIDs) rejects the whole archive, so a study is never uploaded in part.
 Files that are DICOM but not Part 10 (no preamble, no File Meta Information) are wrapped, because
@@ -26,6 +28,7 @@ from bot.dicom import (
     DicomInstance,
     DicomRejected,
     DocumentType,
+    FileRegion,
     Kind,
     Problem,
     StudyGroup,
@@ -46,12 +49,14 @@ Tick = Callable[[int, int], Awaitable[None]]
 
 @dataclass(frozen=True, slots=True)
 class DicomFile:
-    """One DICOM instance ready to upload."""
+    """One DICOM instance ready to upload: ``size`` bytes of ``path`` from ``offset``."""
 
     path: Path
     name: str
     size: int
     instance: DicomInstance
+    # Non-zero for a member stored in a zip, read where it lies in the archive.
+    offset: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,11 +131,14 @@ async def prepare(
     return Prepared(Kind.DICOM, dicom=(file,), studies=tuple(group_studies([inspection])))
 
 
-async def _part10(source: Path, name: str, instance: DicomInstance, wrapped: Path) -> DicomFile:
+async def _part10(source: Path | FileRegion, name: str, instance: DicomInstance, wrapped: Path) -> DicomFile:
     if instance.needs_wrapping:
         size = await asyncio.to_thread(write_part10, source, wrapped, instance)
-        await asyncio.to_thread(source.unlink, True)
+        if isinstance(source, Path):
+            await asyncio.to_thread(source.unlink, True)
         return DicomFile(wrapped, name, size, instance)
+    if isinstance(source, FileRegion):
+        return DicomFile(source.path, name, source.size, instance, source.offset)
     size = (await asyncio.to_thread(source.stat)).st_size
     return DicomFile(source, name, size, instance)
 
@@ -185,7 +193,8 @@ async def _unpack(
                 dicomdirs += 1
             elif outcome.instance.sop_instance_uid in seen:
                 duplicates += 1
-                await asyncio.to_thread(outcome.path.unlink, True)
+                if outcome.path != source:
+                    await asyncio.to_thread(outcome.path.unlink, True)
             else:
                 seen.add(outcome.instance.sop_instance_uid)
                 files.append(outcome)
@@ -195,8 +204,9 @@ async def _unpack(
         ) from None
     finally:
         await asyncio.to_thread(archive.close)
-    # The archive is no longer needed; giving its disk space back halves what a big study holds.
-    await asyncio.to_thread(source.unlink, True)
+    if not any(file.path == source for file in files):
+        # Nothing is read from the archive any more: its disk space goes back at once.
+        await asyncio.to_thread(source.unlink, True)
     return Prepared(
         Kind.ZIP,
         dicom=tuple(files),
@@ -214,15 +224,20 @@ async def _member(
     sniffed = sniff(head)
     if sniffed.kind is not Kind.DICOM and not (sniffed.kind is Kind.OTHER and _plausible_raw_dataset(head)):
         return None
-    await asyncio.to_thread(archive.extract, member, path, budget)
+    region = await asyncio.to_thread(archive.region, member)
+    source: Path | FileRegion = path if region is None else region
+    if region is None:
+        await asyncio.to_thread(archive.extract, member, path, budget)
     try:
-        inspection = await asyncio.to_thread(inspect_dicom, path)
+        inspection = await asyncio.to_thread(inspect_dicom, source)
     except DicomRejected as error:
-        await asyncio.to_thread(path.unlink, True)
+        if region is None:
+            await asyncio.to_thread(path.unlink, True)
         if sniffed.kind is Kind.OTHER and error.problem is Problem.NOT_DICOM:
             return None
         raise
     if isinstance(inspection, DicomDirectory):
-        await asyncio.to_thread(path.unlink, True)
+        if region is None:
+            await asyncio.to_thread(path.unlink, True)
         return inspection
-    return await _part10(path, member.name, inspection, path.with_suffix(".part10.dcm"))
+    return await _part10(source, member.name, inspection, path.with_suffix(".part10.dcm"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,58 @@ def test_a_damaged_member_is_reported_not_raised_raw(tmp_path: Path) -> None:
     ):
         archive.extract(archive.listing.members[0], tmp_path / "out", budget=10**9)
     assert caught.value.problem is ArchiveProblem.CORRUPT
+
+
+# Stored members are read where they lie: their region, once the CRC is checked.
+
+
+def test_a_stored_member_is_a_checked_region_of_the_archive(tmp_path: Path) -> None:
+    image = CT_SMALL.read_bytes()
+    path = write(
+        tmp_path / "a.zip",
+        zip_bytes([("A/IM1", image), ("A/IM2", b"x" * 10)], compression=zipfile.ZIP_STORED),
+    )
+    with Archive(path, LIMITS) as archive:
+        region = archive.region(archive.listing.members[0])
+    assert region is not None
+    assert region.path == path
+    assert path.read_bytes()[region.offset : region.offset + region.size] == image
+
+
+def test_a_compressed_member_has_no_region(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.zip", zip_bytes([("IM1", CT_SMALL.read_bytes())]))
+    with Archive(path, LIMITS) as archive:
+        assert archive.region(archive.listing.members[0]) is None
+
+
+def corrupt_region(tmp_path: Path, damage: Callable[[bytearray], None]) -> ArchiveRejected:
+    data = bytearray(zip_bytes([("IM1", CT_SMALL.read_bytes())], compression=zipfile.ZIP_STORED))
+    damage(data)
+    with (
+        Archive(write(tmp_path / "a.zip", bytes(data)), LIMITS) as archive,
+        pytest.raises(ArchiveRejected) as caught,
+    ):
+        archive.region(archive.listing.members[0])
+    return caught.value
+
+
+def test_a_stored_member_with_a_wrong_crc_is_damaged(tmp_path: Path) -> None:
+    def flip(data: bytearray) -> None:
+        data[4000] ^= 0xFF
+
+    assert corrupt_region(tmp_path, flip).problem is ArchiveProblem.CORRUPT
+
+
+def test_a_local_header_naming_another_file_is_damaged(tmp_path: Path) -> None:
+    # The central directory and the local header must describe one archive, not two.
+    def rename(data: bytearray) -> None:
+        data[30:33] = b"IX1"
+
+    assert corrupt_region(tmp_path, rename).problem is ArchiveProblem.CORRUPT
+
+
+def test_a_local_header_pointing_nowhere_is_damaged(tmp_path: Path) -> None:
+    def wipe(data: bytearray) -> None:
+        data[0:4] = b"XXXX"
+
+    assert corrupt_region(tmp_path, wipe).problem is ArchiveProblem.CORRUPT

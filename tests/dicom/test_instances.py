@@ -7,7 +7,15 @@ from pathlib import Path
 import pydicom
 import pytest
 
-from bot.dicom import DicomDirectory, DicomInstance, DicomRejected, Problem, inspect_dicom, write_part10
+from bot.dicom import (
+    DicomDirectory,
+    DicomInstance,
+    DicomRejected,
+    FileRegion,
+    Problem,
+    inspect_dicom,
+    write_part10,
+)
 from tests.dicom.samples import CT_SMALL, LOGIN_PAGE, ct_image, pydicom_file, write
 
 
@@ -122,3 +130,36 @@ def test_a_raw_dataset_gets_file_meta_and_reads_as_part10(tmp_path: Path, name: 
     assert rewrapped.sop_instance_uid == found.sop_instance_uid
     dataset = pydicom.dcmread(tmp_path / "wrapped.dcm")
     assert dataset.file_meta.TransferSyntaxUID == found.layout.transfer_syntax_uid
+
+
+# A region of a file (a member stored in a zip) reads as a file of its own: never a byte beyond it.
+
+FILLER = b"PK\x03\x04" + bytes(range(256)) * 64
+
+
+def region_of(tmp_path: Path, data: bytes) -> FileRegion:
+    path = write(tmp_path / "holder", FILLER + data + FILLER)
+    return FileRegion(path, len(FILLER), len(data))
+
+
+def test_a_region_is_inspected_as_the_file_it_holds(tmp_path: Path) -> None:
+    found = inspect_dicom(region_of(tmp_path, CT_SMALL.read_bytes()))
+    assert found == instance(CT_SMALL)
+
+
+@pytest.mark.parametrize("cut", [600, 6290, 38206, 39205])
+def test_a_region_cut_short_is_truncated_whatever_follows_it(tmp_path: Path, cut: int) -> None:
+    # The bytes after the region would complete the pixel data if the view let them be read.
+    with pytest.raises(DicomRejected) as caught:
+        inspect_dicom(region_of(tmp_path, CT_SMALL.read_bytes()[:cut]))
+    assert caught.value.problem is Problem.TRUNCATED
+
+
+def test_a_region_missing_its_preamble_is_wrapped_from_where_it_lies(tmp_path: Path) -> None:
+    region = region_of(tmp_path, CT_SMALL.read_bytes()[128:])
+    found = inspect_dicom(region)
+    assert isinstance(found, DicomInstance)
+    assert found.needs_wrapping
+    size = write_part10(region, tmp_path / "fixed.dcm", found)
+    assert (tmp_path / "fixed.dcm").read_bytes() == b"\x00" * 128 + CT_SMALL.read_bytes()[128:]
+    assert size == CT_SMALL.stat().st_size

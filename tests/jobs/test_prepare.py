@@ -3,6 +3,7 @@ document, or nothing; a broken archive member rejects the whole archive."""
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pydicom
@@ -79,3 +80,29 @@ async def test_a_document_gets_a_safe_name_with_its_extension(tmp_path: Path) ->
 async def test_anything_else_is_nothing_to_upload(tmp_path: Path) -> None:
     assert (await prepared(tmp_path, "notes.txt", b"just some text")).kind is Kind.OTHER
     assert not (await prepared(tmp_path, "a.zip", zip_bytes([("a.txt", b"x")]))).dicom
+
+
+async def test_members_stored_without_compression_are_read_where_they_lie(tmp_path: Path) -> None:
+    study = new_uid()
+    images = [ct_image(study=study), ct_image(study=study)]
+    data = zip_bytes(
+        [
+            ("IM1", images[0]),
+            ("IM1-copy", images[0]),
+            ("IM2", images[1]),
+            ("RAW", CT_SMALL.read_bytes()[128:]),
+        ],
+        compression=zipfile.ZIP_STORED,
+    )
+    result = await prepared(tmp_path, "cd.zip", data)
+    archive = tmp_path / "download"
+    stored, wrapped = result.dicom[:2], result.dicom[2]
+    # No copy: each instance is a range of the archive, which stays until the job ends.
+    assert [file.path for file in stored] == [archive, archive]
+    assert [archive.read_bytes()[file.offset : file.offset + file.size] for file in stored] == images
+    assert result.duplicates == 1
+    # A member without its preamble is rewritten as Part 10, into a file of its own.
+    assert wrapped.path != archive
+    assert wrapped.offset == 0
+    assert wrapped.path.read_bytes() == b"\x00" * 128 + CT_SMALL.read_bytes()[128:]
+    assert sorted(path.name for path in (tmp_path / "work").iterdir()) == [wrapped.path.name]
