@@ -191,7 +191,11 @@ async def _receive(
     digest = hashlib.sha256()
     head = bytearray()
     size = 0
-    batch = bytearray()
+    batch: list[bytes] = []
+    batch_size = 0
+    # One batch is written (and hashed) in a worker thread while the next one arrives, so the
+    # download goes at the pace of the slower of network and disk rather than of the two in turn.
+    writing: asyncio.Future[None] | None = None
     handle = await asyncio.to_thread(destination.open, "wb")
     try:
         async for chunk in response.content.iter_chunked(_CHUNK):
@@ -202,15 +206,26 @@ async def _receive(
                 head += chunk[: SNIFF_BYTES - len(head)]
                 if len(head) >= SNIFF_BYTES and not html_expected and looks_like_html(bytes(head)):
                     raise sign_in_page()
-            batch += chunk
-            if len(batch) >= _WRITE_BATCH:
-                await asyncio.to_thread(_write, handle, digest, bytes(batch))
-                batch.clear()
+            batch.append(chunk)
+            batch_size += len(chunk)
+            if batch_size >= _WRITE_BATCH:
+                if writing is not None:
+                    await writing
+                writing = asyncio.ensure_future(asyncio.to_thread(_write, handle, digest, batch))
+                batch, batch_size = [], 0
                 if progress is not None:
                     await _call(progress, size, total)
+        if writing is not None:
+            await writing
         if batch:
-            await asyncio.to_thread(_write, handle, digest, bytes(batch))
+            await asyncio.to_thread(_write, handle, digest, batch)
     finally:
+        if writing is not None:
+            # The handle must not close under a write in progress. When the download failed, the
+            # write's own outcome no longer matters; it is retrieved so that nothing warns of it.
+            await asyncio.wait([writing])
+            if not writing.cancelled():
+                writing.exception()
         await asyncio.to_thread(handle.close)
     if declared is not None and size != declared:
         raise _Retry("the download ended early")
@@ -221,9 +236,10 @@ async def _receive(
     return Downloaded(destination, size, digest.hexdigest(), bytes(head), content_type)
 
 
-def _write(handle: BinaryIO, digest: hashlib._Hash, data: bytes) -> None:
-    digest.update(data)
-    handle.write(data)
+def _write(handle: BinaryIO, digest: hashlib._Hash, chunks: list[bytes]) -> None:
+    for chunk in chunks:
+        digest.update(chunk)
+        handle.write(chunk)
 
 
 async def _call(progress: ProgressFn, done: int, total: int) -> None:

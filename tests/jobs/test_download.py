@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -220,3 +221,35 @@ async def test_a_connection_cut_mid_body_is_retried(
     host.handlers = [cut, serve(b"\x01" * 5000)]
     got = await download(session, host.url(), TOKEN, tmp_path / "f", policy=POLICY)
     assert got.size == 5000
+
+
+async def test_a_file_of_many_write_batches_lands_whole_and_in_order(
+    host: Host, session: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    # Batches are written while the next ones arrive; the file and its hash must not notice.
+    data = random.Random(6).randbytes(21 * 1024 * 1024 + 123)
+    host.handlers = [serve(data)]
+
+    policy = DownloadPolicy(max_bytes=len(data))
+    got = await download(session, host.url(), TOKEN, tmp_path / "f", policy=policy)
+
+    assert (tmp_path / "f").read_bytes() == data
+    assert (got.size, got.sha256) == (len(data), hashlib.sha256(data).hexdigest())
+
+
+async def test_a_body_cut_off_while_a_batch_is_being_written_leaves_no_write_behind(
+    host: Host, session: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    async def endless(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        await response.prepare(request)
+        for _ in range(96):
+            await response.write(b"\x01" * 262144)
+        return response
+
+    host.handlers = [endless]
+    limit = 9 * 1024 * 1024
+    with pytest.raises(Rejected):
+        await download(session, host.url(), TOKEN, tmp_path / "f", policy=DownloadPolicy(max_bytes=limit))
+    # Whatever was written was written before the file closed, and nothing beyond the limit.
+    assert (tmp_path / "f").stat().st_size <= limit
