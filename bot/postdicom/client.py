@@ -9,7 +9,7 @@ clients for many accounts live side by side in one process.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterable, Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 
@@ -37,7 +37,7 @@ from bot.postdicom.models import (
     list_from,
 )
 from bot.postdicom.transport import DEFAULT_ROUTER_URL, RequestObserver, Transport
-from bot.postdicom.uploads import AnonymizedData, ProgressCallback, UploadFile, UploadResult
+from bot.postdicom.uploads import AnonymizedData, ProgressCallback, Release, UploadFile, UploadResult
 from bot.postdicom.validation import Kind, passes
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -275,13 +275,19 @@ class PostDicomClient:
         self,
         user_uuid: str,
         institution_uuid: str,
-        files: Sequence[UploadFile],
+        files: Sequence[UploadFile] | AsyncIterable[UploadFile],
         *,
         folder_uuid: str | None = None,
         anonymize: AnonymizedData | None = None,
         progress: ProgressCallback | None = None,
+        expected_bytes: int = 0,
+        release: Release | None = None,
     ) -> UploadResult:
-        """Upload DICOM files, optionally into a folder and anonymized, over parallel upload sockets."""
+        """Upload DICOM files, optionally into a folder and anonymized, over parallel upload sockets.
+
+        Files may arrive while the upload runs, and their completion may wait for ``release``
+        (see :func:`bot.postdicom.uploads.upload_dicom_files`).
+        """
         return await uploads.upload_dicom_files(
             self.transport,
             user_uuid,
@@ -292,6 +298,8 @@ class PostDicomClient:
             progress=progress,
             upload_sockets=self.upload_sockets,
             validate_folder=folder_uuid is not None and anonymize is not None,
+            expected_bytes=expected_bytes,
+            release=release,
         )
 
     async def upload_dicom_files_into_folder(

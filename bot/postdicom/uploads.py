@@ -25,7 +25,8 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import AsyncIterable, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -76,6 +77,7 @@ every 512 KiB part, so traffic grows with the square of the size: 10 MiB already
 
 UNSUPPORTED_FILE_MESSAGE = "Unsupported file! FileName: "
 FILE_EXISTS_MESSAGE = "File already exist. FileName: "
+WITHDRAWN_MESSAGE = "Withdrawn before it was complete. FileName: "
 _SPOOL_CHUNK = 1024 * 1024
 # Parts waiting per socket; they are descriptions, not bytes, so this bounds temporary files only.
 _QUEUED_PARTS_PER_SOCKET = 4
@@ -89,6 +91,8 @@ class SkipReason(enum.Enum):
 
     ALREADY_EXISTS = "already exists"
     NOT_DICOM = "not DICOM"
+    WITHDRAWN = "withdrawn"
+    """The caller's release withdrew it: its last part was never sent, so PostDICOM never filed it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,8 +133,8 @@ class Skipped:
     @property
     def message(self) -> str:
         """Return the library's message for this file: "Unsupported file! ..." or "File already exist. ..."."""
-        prefix = FILE_EXISTS_MESSAGE if self.reason is SkipReason.ALREADY_EXISTS else UNSUPPORTED_FILE_MESSAGE
-        return prefix + self.file_name
+        prefixes = {SkipReason.ALREADY_EXISTS: FILE_EXISTS_MESSAGE, SkipReason.WITHDRAWN: WITHDRAWN_MESSAGE}
+        return prefixes.get(self.reason, UNSUPPORTED_FILE_MESSAGE) + self.file_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +159,9 @@ class Completed:
 
 UploadEvent: TypeAlias = Reading | Checking | Sending | Skipped | Completed
 ProgressCallback: TypeAlias = Callable[[UploadEvent], Awaitable[None] | None]
+Release: TypeAlias = Callable[[], Awaitable[AbstractSet[int]]]
+"""Called once every file has been checked and all but its last part sent: return the indexes of
+files to withdraw (their last parts are never sent), or raise to send no last part at all."""
 
 
 # --- errors --------------------------------------------------------------------------------------
@@ -241,27 +248,29 @@ async def _prepare(files: Sequence[UploadFile], scratch: _Scratch, wait_seconds:
     if isinstance(files, str | bytes | os.PathLike):
         # A lone path is a sequence too: of characters, each of which would become a "file".
         raise TypeError("files must be a list of paths or (name, byte source) pairs, not one path")
-    sources = []
-    for index, item in enumerate(files):
-        if isinstance(item, tuple):
-            name, stream = item
-            path = await scratch.path(f"source-{index}")
-            size = await _spool(stream, path, index, wait_seconds)
-        elif isinstance(item, FileRange):
-            if (
-                item.offset < 0
-                or item.size < 0
-                or await _file_size(item.path, index) < item.offset + item.size
-            ):
-                raise UploadSourceError(f"file {index} lies beyond the end of the file holding it")
-            sources.append(_Source(index, item.name, item.path, item.size, item.offset))
-            continue
-        else:
-            path = Path(os.fspath(item))
-            name = path.name
-            size = await _file_size(path, index)
-        sources.append(_Source(index, name, path, size))
-    return sources
+    return [await _source(index, item, scratch, wait_seconds) for index, item in enumerate(files)]
+
+
+async def _arriving(
+    files: AsyncIterable[UploadFile], scratch: _Scratch, wait_seconds: float
+) -> AsyncIterator[_Source]:
+    index = 0
+    async for item in files:
+        yield await _source(index, item, scratch, wait_seconds)
+        index += 1
+
+
+async def _source(index: int, item: UploadFile, scratch: _Scratch, wait_seconds: float) -> _Source:
+    if isinstance(item, tuple):
+        name, stream = item
+        path = await scratch.path(f"source-{index}")
+        return _Source(index, name, path, await _spool(stream, path, index, wait_seconds))
+    if isinstance(item, FileRange):
+        if item.offset < 0 or item.size < 0 or await _file_size(item.path, index) < item.offset + item.size:
+            raise UploadSourceError(f"file {index} lies beyond the end of the file holding it")
+        return _Source(index, item.name, item.path, item.size, item.offset)
+    path = Path(os.fspath(item))
+    return _Source(index, path.name, path, await _file_size(path, index))
 
 
 async def _file_size(path: Path, index: int) -> int:
@@ -321,6 +330,15 @@ def _copy_range(source: Path, offset: int, size: int, destination: Path) -> None
         while size > 0 and (chunk := reader.read(min(size, _SPOOL_CHUNK))):
             writer.write(chunk)
             size -= len(chunk)
+
+
+async def _each(sources: list[_Source] | AsyncIterator[_Source]) -> AsyncIterator[_Source]:
+    if isinstance(sources, list):
+        for source in sources:
+            yield source
+    else:
+        async for source in sources:
+            yield source
 
 
 class _Emitter:
@@ -395,6 +413,7 @@ class _DicomUpload:
         emit: _Emitter,
         socket_count: int,
         scratch: _Scratch,
+        release: Release | None = None,
     ) -> None:
         self.transport = transport
         self.user_uuid = user_uuid
@@ -415,15 +434,24 @@ class _DicomUpload:
         self.orders: dict[str, PatientOrder] = {}
         self.bytes_done = 0
         self.bytes_total = 0
+        # With a release, each file's last part waits here until the caller says which may go.
+        self.release = release
+        self.held: dict[int, tuple[_Source, _Part]] = {}
 
     def summary(self) -> UploadResult:
         skipped = tuple(sorted(self.skipped, key=lambda skip: skip.file_index))
         return UploadResult(tuple(self.orders.values()), tuple(sorted(self.sent)), skipped, self.bytes_done)
 
-    async def run(self, sources: list[_Source]) -> UploadResult:
-        self.bytes_total = sum(source.size for source in sources)
+    async def run(self, sources: list[_Source] | AsyncIterator[_Source], expected_bytes: int) -> UploadResult:
+        """Upload the files; arriving ones are announced to PostDICOM as ``expected_bytes`` in all."""
+        if isinstance(sources, list):
+            self.bytes_total = expected_bytes = sum(source.size for source in sources)
+            estimated_parts = sum(upload_frames.part_count(source.size) for source in sources)
+            senders = max(1, min(self.socket_count, estimated_parts))
+        else:
+            senders = self.socket_count
         upload_session = await _initialize(
-            self.transport, self.user_uuid, self.institution_uuid, self.bytes_total
+            self.transport, self.user_uuid, self.institution_uuid, expected_bytes
         )
         # The library's choice, kept because it is what PostDICOM is known to accept: plain uploads
         # name the API session, anonymized ones the session upload Initialize returned.
@@ -433,8 +461,6 @@ class _DicomUpload:
             self.session_uuid = self.transport.session_uuid
         else:
             self.session_uuid = upload_session
-        estimated_parts = sum(upload_frames.part_count(source.size) for source in sources)
-        senders = max(1, min(self.socket_count, estimated_parts))
         try:
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._check_all(sources, senders))
@@ -467,21 +493,40 @@ class _DicomUpload:
 
     # The checker: read, anonymize, check, and queue each file's parts.
 
-    async def _check_all(self, sources: list[_Source], senders: int) -> None:
+    async def _check_all(self, sources: list[_Source] | AsyncIterator[_Source], senders: int) -> None:
         # Files are read in order, but their CheckFileExist round trips overlap: one at a time, a
         # PostDICOM 20 ms away could check 50 files a second, fewer than four sockets can send.
         room = asyncio.Semaphore(2 * senders)
+        file_count = len(sources) if isinstance(sources, list) else 0
         async with asyncio.TaskGroup() as checks:
-            for source in sources:
+            async for source in _each(sources):
+                if not isinstance(sources, list):
+                    self.bytes_total += source.size
                 await room.acquire()
-                read = await self._read(source, len(sources))
+                read = await self._read(source, file_count)
                 if read is None:
                     room.release()
                     continue
                 check = checks.create_task(self._check(*read))
                 check.add_done_callback(lambda _: room.release())
+        if self.release is not None:
+            await self._release_held()
         for _ in range(senders):
             await self.parts.put(None)
+
+    async def _release_held(self) -> None:
+        assert self.release is not None  # noqa: S101 - only called with a release
+        withdrawn = await self.release()
+        for index, (source, last_part) in sorted(self.held.items()):
+            if index in withdrawn:
+                self.bytes_total -= last_part.range.length
+                await self._discard_rewritten(index)
+                skipped = Skipped(index, source.name, SkipReason.WITHDRAWN)
+                self.skipped.append(skipped)
+                await self.emit(skipped)
+            else:
+                await self.parts.put(last_part)
+        self.held.clear()
 
     async def _read(self, source: _Source, file_count: int) -> tuple[_Source, UploadIdentifiers] | None:
         """Return the file as it will be sent (rewritten when anonymizing) and its identifiers."""
@@ -520,10 +565,16 @@ class _DicomUpload:
         if check.exists:
             await self._skip(source, source.size, SkipReason.ALREADY_EXISTS)
             return
-        ranges = list(upload_frames.part_ranges(source.size))
-        self.parts_left[source.index] = len(ranges)
-        for part in ranges:
-            await self.parts.put(_Part(source.index, source.path, part, source.offset or 0))
+        parts = [
+            _Part(source.index, source.path, part, source.offset or 0)
+            for part in upload_frames.part_ranges(source.size)
+        ]
+        self.parts_left[source.index] = len(parts)
+        if self.release is not None:
+            # PostDICOM files a file when its last part arrives: held back, nothing is filed yet.
+            self.held[source.index] = (source, parts.pop())
+        for part in parts:
+            await self.parts.put(part)
 
     async def _anonymize(self, source: _Source) -> Path | None:
         assert self.replacements is not None  # noqa: S101 - only called on the anonymized path
@@ -606,15 +657,22 @@ async def upload_dicom_files(
     transport: Transport,
     user_uuid: str,
     institution_uuid: str,
-    files: Sequence[UploadFile],
+    files: Sequence[UploadFile] | AsyncIterable[UploadFile],
     *,
     folder_uuid: str | None = None,
     anonymize: AnonymizedData | None = None,
     progress: ProgressCallback | None = None,
     upload_sockets: int = 1,
     validate_folder: bool = False,
+    expected_bytes: int = 0,
+    release: Release | None = None,
 ) -> UploadResult:
-    """Upload DICOM files as the library's four UploadDicomFiles* methods do, with the improvements above."""
+    """Upload DICOM files as the library's four UploadDicomFiles* methods do, with the improvements above.
+
+    ``files`` may also arrive while the upload runs (an async iterable); PostDICOM is then told
+    ``expected_bytes`` at the start. With ``release``, every file's last part is held back until
+    all files are checked and the rest sent, and ``release`` decides which files complete.
+    """
     # Only the library's UploadDicomFilesIntoFolderWithAnonymization checks the folder.
     _check_guids(
         ("userUuid", user_uuid),
@@ -625,7 +683,11 @@ async def upload_dicom_files(
     emit = _Emitter(progress)
     scratch = _Scratch()
     try:
-        sources = await _prepare(files, scratch, transport.timeout)
+        sources: list[_Source] | AsyncIterator[_Source]
+        if isinstance(files, AsyncIterable):
+            sources = _arriving(files, scratch, transport.timeout)
+        else:
+            sources = await _prepare(files, scratch, transport.timeout)
         if not sources:
             # The library sends Initialize and then crashes on the empty list; there is nothing to do.
             await emit(Completed((), (), (), 0))
@@ -639,9 +701,10 @@ async def upload_dicom_files(
             emit=emit,
             socket_count=upload_sockets,
             scratch=scratch,
+            release=release,
         )
         async with transport.upload_lock:
-            return await upload.run(sources)
+            return await upload.run(sources, expected_bytes)
     finally:
         await scratch.cleanup()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -189,3 +190,60 @@ async def test_a_range_beyond_the_end_of_its_file_is_refused_before_anything_is_
     with pytest.raises(UploadSourceError, match="beyond the end"):
         await client.upload_dicom_files(ADA_UUID, MAIN_INSTITUTION_UUID, [FileRange(image, 1, size, "IM1")])
     assert demo_account(emulator).order_by_study(NEW_STUDY) is None
+
+
+async def test_files_arriving_during_the_upload_complete_only_when_released(
+    emulator: PostDicomEmulator, client: PostDicomClient, tmp_path: Path
+) -> None:
+    images = [
+        write_dicom(tmp_path / f"{number}.dcm", size, study=NEW_STUDY, sop=f"{NEW_STUDY}.{number}")
+        for number, size in ((1, 3 * PART), (2, 100), (3, PART + 1))
+    ]
+    filed_at_release: list[int] = []
+
+    async def arriving() -> AsyncIterator[Path]:
+        for image in images:
+            await asyncio.sleep(0)
+            yield image
+
+    async def release() -> set[int]:
+        # Every file has been checked and all but its last part queued; PostDICOM has filed nothing.
+        filed_at_release.append(emulator.uploads.counters.files_completed)
+        return {2}
+
+    result = await client.upload_dicom_files(
+        ADA_UUID, MAIN_INSTITUTION_UUID, arriving(), expected_bytes=4 * PART, release=release
+    )
+
+    assert filed_at_release == [0]
+    assert result.files_sent == (0, 1)
+    assert [(skip.file_index, skip.reason) for skip in result.files_skipped] == [(2, SkipReason.WITHDRAWN)]
+    order = demo_account(emulator).order_by_study(NEW_STUDY)
+    assert order is not None
+    assert set(order.instances) == {f"{NEW_STUDY}.1", f"{NEW_STUDY}.2"}
+
+
+async def test_a_release_that_fails_files_nothing_and_the_next_upload_starts_clean(
+    emulator: PostDicomEmulator, client: PostDicomClient, tmp_path: Path
+) -> None:
+    images = [
+        write_dicom(tmp_path / f"{number}.dcm", 2 * PART, study=NEW_STUDY, sop=f"{NEW_STUDY}.{number}")
+        for number in (1, 2)
+    ]
+
+    async def refuse() -> set[int]:
+        raise RuntimeError("the archive turned out to be broken")
+
+    with pytest.raises(RuntimeError, match="broken"):
+        await client.upload_dicom_files(ADA_UUID, MAIN_INSTITUTION_UUID, images, release=refuse)
+    assert demo_account(emulator).order_by_study(NEW_STUDY) is None
+    assert emulator.uploads.counters.files_completed == 0
+
+    # The parts left unfinished are abandoned by the next upload, which files whole instances.
+    again = await client.upload_dicom_files(ADA_UUID, MAIN_INSTITUTION_UUID, list(reversed(images)))
+    assert again.files_sent == (0, 1)
+    order = demo_account(emulator).order_by_study(NEW_STUDY)
+    assert order is not None
+    assert [order.instances[f"{NEW_STUDY}.{number}"].data for number in (1, 2)] == [
+        image.read_bytes() for image in images
+    ]
