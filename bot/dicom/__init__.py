@@ -13,6 +13,10 @@ from bot.dicom.archives import (
     ArchiveMember,
     ArchiveProblem,
     ArchiveRejected,
+    LocalEntry,
+    display_name,
+    read_local_entry,
+    stored_region,
 )
 from bot.dicom.instances import (
     DicomDirectory,
@@ -44,12 +48,16 @@ __all__ = [
     "Inspection",
     "Kind",
     "Layout",
+    "LocalEntry",
     "Problem",
     "Sniffed",
     "StudyGroup",
+    "display_name",
     "group_studies",
     "inspect_dicom",
     "looks_like_html",
+    "read_local_entry",
     "sniff",
+    "stored_region",
     "write_part10",
 ]

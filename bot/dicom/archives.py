@@ -30,6 +30,10 @@ _CRC_CHUNK = 4 * 1024 * 1024
 _LOCAL_HEADER_SIZE = 30
 _SUPPORTED = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA})
 _AES = 99
+_ENCRYPTED = 0x1
+_DATA_DESCRIPTOR = 0x8
+_UTF8_NAME = 0x800
+_ZIP64_SIZE = 0xFFFFFFFF
 _DEFLATE64 = 9
 # Members this big must also compress no better than the ratio limit on their own.
 _RATIO_CHECK_MIN_BYTES = 8 * 1024 * 1024
@@ -180,14 +184,7 @@ class Archive:
         try:
             with open(self._path, "rb") as reader:
                 offset = _data_offset(reader, info)
-                reader.seek(offset)
-                crc, left = 0, info.file_size
-                while left:
-                    chunk = reader.read(min(left, _CRC_CHUNK))
-                    if not chunk:
-                        raise ArchiveRejected(ArchiveProblem.CORRUPT, "a file in it is cut short")
-                    crc = zlib.crc32(chunk, crc)
-                    left -= len(chunk)
+                crc = _crc(reader, offset, info.file_size)
         except (OSError, struct.error, ValueError, UnicodeDecodeError):
             raise _damaged() from None
         if crc != info.CRC:
@@ -203,7 +200,7 @@ def _data_offset(reader: BinaryIO, info: zipfile.ZipInfo) -> int:
         raise _damaged()
     name_length, extra_length = struct.unpack_from("<HH", header, 26)
     # As zipfile does: a local name other than the directory's is an archive read two ways.
-    name = reader.read(name_length).decode("utf-8" if info.flag_bits & 0x800 else "cp437")
+    name = reader.read(name_length).decode("utf-8" if info.flag_bits & _UTF8_NAME else "cp437")
     if name != info.orig_filename:
         raise _damaged()
     offset: int = info.header_offset + _LOCAL_HEADER_SIZE + name_length + extra_length
@@ -212,6 +209,75 @@ def _data_offset(reader: BinaryIO, info: zipfile.ZipInfo) -> int:
 
 def _damaged() -> ArchiveRejected:
     return ArchiveRejected(ArchiveProblem.CORRUPT, "a file in it cannot be unpacked (it is damaged)")
+
+
+@dataclass(frozen=True, slots=True)
+class LocalEntry:
+    """A member as its local header describes it: readable before the central directory arrives."""
+
+    name: str
+    data_offset: int
+    compressed_size: int
+    size: int
+    crc: int
+    stored: bool
+
+    @property
+    def end(self) -> int:
+        """Return where the member's data ends (the next local header, or the central directory)."""
+        return self.data_offset + self.compressed_size
+
+
+def read_local_entry(path: str | os.PathLike[str], offset: int, available: int) -> LocalEntry | int | None:
+    """Read the local header at ``offset`` of an archive of which ``available`` bytes are on disk.
+
+    Returns the entry; or, as an int, how many bytes must be on disk to read it; or None where
+    nothing more can be read ahead: the central directory, or a member whose end its local header
+    does not give (sizes in a trailing data descriptor or in Zip64 fields), or an encrypted one.
+    Nothing read this way is trusted on its own: the central directory decides what the archive is.
+    """
+    if available < offset + _LOCAL_HEADER_SIZE:
+        return offset + _LOCAL_HEADER_SIZE
+    with open(path, "rb") as reader:
+        reader.seek(offset)
+        header = reader.read(_LOCAL_HEADER_SIZE)
+        if len(header) != _LOCAL_HEADER_SIZE or header[:4] != b"PK\x03\x04":
+            return None
+        flags, method = struct.unpack_from("<HH", header, 6)
+        crc, compressed_size, size, name_length, extra_length = struct.unpack_from("<IIIHH", header, 14)
+        if flags & (_ENCRYPTED | _DATA_DESCRIPTOR) or _ZIP64_SIZE in (compressed_size, size):
+            return None
+        data_offset: int = offset + _LOCAL_HEADER_SIZE + name_length + extra_length
+        if available < data_offset:
+            return data_offset
+        name = reader.read(name_length).decode("utf-8" if flags & _UTF8_NAME else "cp437", "replace")
+    stored = method == zipfile.ZIP_STORED and compressed_size == size
+    return LocalEntry(name, data_offset, compressed_size, size, crc, stored)
+
+
+def stored_region(path: str | os.PathLike[str], entry: LocalEntry) -> FileRegion | None:
+    """Return a stored entry's bytes as a region once its CRC is checked; None if it is damaged."""
+    if not entry.stored:
+        return None
+    try:
+        with open(path, "rb") as reader:
+            if _crc(reader, entry.data_offset, entry.size) != entry.crc:
+                return None
+    except ArchiveRejected:
+        return None
+    return FileRegion(Path(path), entry.data_offset, entry.size)
+
+
+def _crc(reader: BinaryIO, offset: int, size: int) -> int:
+    reader.seek(offset)
+    crc, left = 0, size
+    while left:
+        chunk = reader.read(min(left, _CRC_CHUNK))
+        if not chunk:
+            raise ArchiveRejected(ArchiveProblem.CORRUPT, "a file in it is cut short")
+        crc = zlib.crc32(chunk, crc)
+        left -= len(chunk)
+    return crc
 
 
 def _vet(infos: list[zipfile.ZipInfo], archive_size: int, limits: ArchiveLimits) -> ArchiveListing:
@@ -223,7 +289,7 @@ def _vet(infos: list[zipfile.ZipInfo], archive_size: int, limits: ArchiveLimits)
     members: list[ArchiveMember] = []
     expanded = 0
     for index, info in enumerate(infos):
-        if info.flag_bits & 0x1 or info.compress_type == _AES:
+        if info.flag_bits & _ENCRYPTED or info.compress_type == _AES:
             raise ArchiveRejected(
                 ArchiveProblem.ENCRYPTED,
                 "it is encrypted (password-protected); share the files or an unencrypted zip instead",

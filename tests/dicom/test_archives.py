@@ -8,7 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.dicom import Archive, ArchiveLimits, ArchiveProblem, ArchiveRejected
+from bot.dicom import (
+    Archive,
+    ArchiveLimits,
+    ArchiveProblem,
+    ArchiveRejected,
+    LocalEntry,
+    read_local_entry,
+    stored_region,
+)
 from tests.dicom.samples import CT_SMALL, mark_encrypted, write, zip_bytes, zip_of_zeros
 
 LIMITS = ArchiveLimits(max_expanded_bytes=64 * 1024 * 1024, max_ratio=100)
@@ -162,3 +170,43 @@ def test_a_local_header_pointing_nowhere_is_damaged(tmp_path: Path) -> None:
         data[0:4] = b"XXXX"
 
     assert corrupt_region(tmp_path, wipe).problem is ArchiveProblem.CORRUPT
+
+
+# Local headers, read ahead while an archive downloads.
+
+
+def test_local_entries_are_read_one_after_another_as_bytes_arrive(tmp_path: Path) -> None:
+    image = CT_SMALL.read_bytes()
+    data = zip_bytes([("A/IM1", image), ("A/IM2", b"x" * 10)], compression=zipfile.ZIP_STORED)
+    path = write(tmp_path / "a.zip", data)
+    assert read_local_entry(path, 0, 10) == 30  # not even the fixed header yet
+    assert read_local_entry(path, 0, 31) == 30 + len("A/IM1")  # the name is still to come
+    first = read_local_entry(path, 0, len(data))
+    assert isinstance(first, LocalEntry)
+    assert (first.name, first.stored, first.size) == ("A/IM1", True, len(image))
+    assert data[first.data_offset : first.end] == image
+    second = read_local_entry(path, first.end, len(data))
+    assert isinstance(second, LocalEntry)
+    assert second.name == "A/IM2"
+    assert read_local_entry(path, second.end, len(data)) is None  # the central directory
+
+
+def test_a_local_header_that_does_not_give_its_end_stops_the_reading_ahead(tmp_path: Path) -> None:
+    data = bytearray(zip_bytes([("IM1", CT_SMALL.read_bytes())], compression=zipfile.ZIP_STORED))
+    data[6] |= 0x08  # sizes in a data descriptor after the data, as streaming zippers write
+    assert read_local_entry(write(tmp_path / "a.zip", bytes(data)), 0, len(data)) is None
+    encrypted = mark_encrypted(zip_bytes([("IM1", CT_SMALL.read_bytes())]))
+    assert read_local_entry(write(tmp_path / "e.zip", encrypted), 0, len(encrypted)) is None
+
+
+def test_a_stored_entry_is_a_region_only_when_its_crc_matches(tmp_path: Path) -> None:
+    image = CT_SMALL.read_bytes()
+    data = bytearray(zip_bytes([("IM1", image)], compression=zipfile.ZIP_STORED))
+    path = write(tmp_path / "a.zip", bytes(data))
+    entry = read_local_entry(path, 0, len(data))
+    assert isinstance(entry, LocalEntry)
+    region = stored_region(path, entry)
+    assert region is not None
+    assert path.read_bytes()[region.offset : region.offset + region.size] == image
+    data[entry.data_offset + 100] ^= 0xFF
+    assert stored_region(write(tmp_path / "a.zip", bytes(data)), entry) is None
