@@ -95,6 +95,9 @@ class Settings(BaseSettings):
         default=20_000, ge=1, validation_alias="PACSBOT_UPLOAD_MAX_ZIP_MEMBERS"
     )
     upload_temp_dir: str | None = Field(default=None, validation_alias="PACSBOT_UPLOAD_TEMP_DIR")
+    # Upload a zip's stored instances while it downloads; each file's last part waits until the
+    # archive is vetted, so a refused zip files nothing, but its other parts have left by then.
+    upload_while_downloading: bool = Field(default=True, validation_alias="PACSBOT_UPLOAD_WHILE_DOWNLOADING")
 
     @field_validator("encryption_key")
     @classmethod

@@ -156,6 +156,7 @@ class Uploads:
                 max_members=settings.upload_max_zip_members,
             ),
             temp_dir=Path(settings.upload_temp_dir) if settings.upload_temp_dir else None,
+            upload_while_downloading=settings.upload_while_downloading,
         )
         self.host = SlackJobHost(self)
         self.workers = UploadWorkers(

@@ -33,6 +33,7 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 ProgressFn = Callable[[int, int], Awaitable[None] | None]
+WrittenFn = Callable[[int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +95,12 @@ async def download(
     expected_size: int | None = None,
     html_expected: bool = False,
     progress: ProgressFn | None = None,
+    written: WrittenFn | None = None,
 ) -> Downloaded:
-    """Download ``url`` to ``destination`` with the bot token; raise JobError on failure."""
+    """Download ``url`` to ``destination`` with the bot token; raise JobError on failure.
+
+    ``progress`` hears of bytes received, ``written`` of how many are on disk, in order.
+    """
     if expected_size is not None and expected_size > policy.max_bytes:
         raise too_large(expected_size, policy.max_bytes)
     attempt = 0
@@ -103,7 +108,7 @@ async def download(
         attempt += 1
         try:
             return await _attempt(
-                session, url, token, destination, policy, expected_size, html_expected, progress
+                session, url, token, destination, policy, expected_size, html_expected, progress, written
             )
         except _Retry as retry:
             if attempt >= policy.attempts:
@@ -127,6 +132,7 @@ async def _attempt(
     expected_size: int | None,
     html_expected: bool,
     progress: ProgressFn | None,
+    written: WrittenFn | None,
 ) -> Downloaded:
     timeout = aiohttp.ClientTimeout(
         total=None, sock_connect=policy.connect_timeout, sock_read=policy.read_timeout
@@ -157,7 +163,9 @@ async def _attempt(
                         )
                     target = following
                     continue
-                return await _receive(response, destination, policy, expected_size, html_expected, progress)
+                return await _receive(
+                    response, destination, policy, expected_size, html_expected, progress, written
+                )
         except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError) as error:
             raise _Retry(type(error).__name__) from None
     raise JobError("Slack redirected the download too many times.", code="download.redirects", retryable=True)
@@ -170,6 +178,7 @@ async def _receive(
     expected_size: int | None,
     html_expected: bool,
     progress: ProgressFn | None,
+    written: WrittenFn | None,
 ) -> Downloaded:
     if response.status in _RETRYABLE_STATUS:
         raise _Retry(f"HTTP {response.status}", _retry_after(response))
@@ -212,6 +221,8 @@ async def _receive(
                 if writing is not None:
                     await writing
                 writing = asyncio.ensure_future(asyncio.to_thread(_write, handle, digest, batch))
+                if written is not None:
+                    writing.add_done_callback(_on_disk(written, size))
                 batch, batch_size = [], 0
                 if progress is not None:
                     await _call(progress, size, total)
@@ -219,6 +230,8 @@ async def _receive(
             await writing
         if batch:
             await asyncio.to_thread(_write, handle, digest, batch)
+        if written is not None:
+            written(size)
     finally:
         if writing is not None:
             # The handle must not close under a write in progress. When the download failed, the
@@ -236,10 +249,20 @@ async def _receive(
     return Downloaded(destination, size, digest.hexdigest(), bytes(head), content_type)
 
 
+def _on_disk(written: WrittenFn, size: int) -> Callable[[asyncio.Future[None]], None]:
+    def done(write: asyncio.Future[None]) -> None:
+        if not write.cancelled() and write.exception() is None:
+            written(size)
+
+    return done
+
+
 def _write(handle: BinaryIO, digest: hashlib._Hash, chunks: list[bytes]) -> None:
     for chunk in chunks:
         digest.update(chunk)
         handle.write(chunk)
+    # Whoever reads the file while it downloads must see every byte reported as written.
+    handle.flush()
 
 
 async def _call(progress: ProgressFn, done: int, total: int) -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 import aiohttp
 
 from bot.dicom import ArchiveLimits, Kind
+from bot.jobs.arriving import ArrivingArchive
 from bot.jobs.download import DownloadPolicy, download
 from bot.jobs.errors import JobError, Rejected
 from bot.jobs.ports import JobHost, OrderTarget, Outcome, PostDicomTarget, SlackFile
@@ -38,6 +39,7 @@ from bot.postdicom import (
     SkipReason,
     UploadEvent,
     UploadInterrupted,
+    UploadResult,
 )
 from bot.postdicom.upload_frames import part_count
 from bot.store import UploadState
@@ -62,6 +64,8 @@ class PipelineConfig:
     batch_bytes: int = 4 * 1024 * 1024 * 1024
     upload_attempts: int = 4
     retry_pause_seconds: float = 1.0
+    # Upload a zip's stored instances while the rest of it downloads (completed once it is vetted).
+    upload_while_downloading: bool = True
 
 
 def document_marker(sha256: str) -> str:
@@ -88,22 +92,35 @@ class UploadPipeline:
             await asyncio.to_thread(tempfile.mkdtemp, prefix="pacsbot-job-", dir=self.config.temp_dir)
         )
         started = time.monotonic()
+        early: _EarlyUpload | None = None
         try:
+            if self.config.upload_while_downloading and not job.options.anonymize:
+                arriving = ArrivingArchive(
+                    workdir / "download",
+                    already=await control.sent(),
+                    max_members=self.config.archive.max_members,
+                )
+                early = _EarlyUpload(self, control, arriving, visible, slack_file.size)
             visible(Progress(Phase.DOWNLOADING, 0, slack_file.size))
 
             def on_bytes(done: int, total: int) -> None:
                 visible(Progress(Phase.DOWNLOADING, done, total))
 
-            downloaded = await download(
-                self.http,
-                slack_file.url,
-                token,
-                workdir / "download",
-                policy=self.config.download,
-                expected_size=slack_file.size or None,
-                html_expected=slack_file.is_html,
-                progress=on_bytes,
-            )
+            try:
+                downloaded = await download(
+                    self.http,
+                    slack_file.url,
+                    token,
+                    workdir / "download",
+                    policy=self.config.download,
+                    expected_size=slack_file.size or None,
+                    html_expected=slack_file.is_html,
+                    progress=on_bytes,
+                    written=early.arriving.written if early else None,
+                )
+            finally:
+                if early is not None:
+                    early.arriving.download_over()
 
             downloaded_at = time.monotonic()
 
@@ -128,10 +145,14 @@ class UploadPipeline:
                 raise _nothing_to_upload(slack_file.name, prepared)
             visible.show()
             prepared_at = time.monotonic()
-            outcome = await self._upload(control, prepared, visible)
+            if early is not None:
+                outcome = await self._upload(control, prepared, visible, await early.outcome(prepared))
+            else:
+                outcome = await self._upload(control, prepared, visible)
+            early = None
             logger.info(
                 "upload job %s: %d bytes downloaded in %.2f s, %d instance(s) checked in %.2f s, "
-                "uploaded in %.2f s",
+                "uploaded in %.2f s more",
                 job.id,
                 downloaded.size,
                 downloaded_at - started,
@@ -141,16 +162,26 @@ class UploadPipeline:
             )
             return outcome
         finally:
+            if early is not None:
+                # The archive was refused, or the job failed: no last part is sent, nothing is filed.
+                await early.abandon()
             await asyncio.to_thread(shutil.rmtree, workdir, True)
 
     # --- DICOM ------------------------------------------------------------------------------
 
-    async def _upload(self, control: JobControl, prepared: Prepared, report: Report) -> Outcome:
+    async def _upload(
+        self, control: JobControl, prepared: Prepared, report: Report, early: _EarlyOutcome | None = None
+    ) -> Outcome:
         job = control.job
         target = await self.host.postdicom(job)
         await control.advance(UploadState.UPLOADING)
+        # Files recorded as landed (by an earlier attempt, or by the early upload) are not sent
+        # again, nor are files PostDICOM refused in the early upload.
         already = await control.sent()
-        todo = [file for file in prepared.dicom if file.instance.sop_instance_uid not in already]
+        refused_early = early.refused_sops if early else frozenset()
+        todo = [
+            file for file in prepared.dicom if file.instance.sop_instance_uid not in already | refused_early
+        ]
         replacements = dict(job.options.replacements) if job.options.anonymize else None
         if job.options.anonymize and not replacements:
             raise JobError(
@@ -162,10 +193,14 @@ class UploadPipeline:
             files_total=len(prepared.dicom),
             files_done=len(prepared.dicom) - len(todo),
             bytes_total=sum(file.size for file in todo),
+            sent=early.sent if early else 0,
+            existing=early.existing if early else 0,
         )
         report(state.progress())
         orders: dict[str, PatientOrder] = {}
-        not_accepted: list[str] = []
+        not_accepted: list[str] = list(early.refused_names) if early else []
+        for order in early.orders if early else ():
+            orders.setdefault(order.patient_order_uuid.lower(), order)
         for batch in _batches(todo, self.config.batch_files, self.config.batch_bytes):
             result_orders, refused = await self._upload_batch(
                 control, target, batch, replacements, state, report
@@ -173,17 +208,21 @@ class UploadPipeline:
             for order in result_orders:
                 orders.setdefault(order.patient_order_uuid.lower(), order)
             not_accepted += refused
-        if not_accepted and len(not_accepted) == len(todo) and todo:
+        if not_accepted and state.sent == 0 and state.existing == 0:
             raise Rejected(
                 "PostDICOM did not accept the files as DICOM; nothing was uploaded.",
                 code="postdicom.unsupported",
             )
+        previously = early.previously if early else already
         return Outcome(
             "dicom",
             orders=tuple(orders.values()),
             files_total=len(prepared.dicom),
             files_sent=state.sent,
-            files_already_there=len(prepared.dicom) - len(todo) + state.existing,
+            files_already_there=sum(
+                1 for file in prepared.dicom if file.instance.sop_instance_uid in previously
+            )
+            + state.existing,
             skipped=prepared.skipped + tuple(not_accepted),
             dicomdirs=prepared.dicomdirs,
             duplicates=prepared.duplicates,
@@ -215,11 +254,7 @@ class UploadPipeline:
                     progress=tracker.on_event,
                 )
             except UploadInterrupted as interrupted:
-                landed = set(interrupted.completed_files) | {
-                    skip.file_index
-                    for skip in interrupted.skipped
-                    if skip.reason is SkipReason.ALREADY_EXISTS
-                }
+                landed = _landed(interrupted.completed_files, interrupted.skipped)
                 await tracker.settle(landed)
                 remaining = [file for index, file in enumerate(remaining) if index not in landed]
                 if attempt >= self.config.upload_attempts:
@@ -238,9 +273,7 @@ class UploadPipeline:
                 )
                 await asyncio.sleep(self.config.retry_pause_seconds * attempt)
                 continue
-            landed = set(result.files_sent) | {
-                skip.file_index for skip in result.files_skipped if skip.reason is SkipReason.ALREADY_EXISTS
-            }
+            landed = _landed(result.files_sent, result.files_skipped)
             await tracker.settle(landed)
             refused = [
                 remaining[skip.file_index].name
@@ -299,6 +332,112 @@ class UploadPipeline:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _EarlyOutcome:
+    """What the upload begun during the download settled, for the rest of the job to build on."""
+
+    orders: tuple[PatientOrder, ...]
+    sent: int
+    existing: int
+    refused_names: tuple[str, ...]
+    refused_sops: frozenset[str]
+    previously: frozenset[str]
+
+
+class _EarlyUpload:
+    """Upload a zip's instances while it downloads; nothing completes before the archive is vetted."""
+
+    def __init__(
+        self,
+        pipeline: UploadPipeline,
+        control: JobControl,
+        arriving: ArrivingArchive,
+        report: Report,
+        expected_bytes: int,
+    ) -> None:
+        self.arriving = arriving
+        self.control = control
+        self.state = _UploadState(files_total=0, files_done=0, bytes_total=0)
+        self._report = report
+        # Silent until the archive is vetted: the thread's message says "downloading" until then.
+        self._quiet = True
+        self.tracker = _Tracker(control, arriving.handed_out, self.state, self._progress, count_parts=True)
+        self._task = asyncio.create_task(self._run(pipeline, control, expected_bytes))
+
+    def _progress(self, progress: Progress) -> None:
+        if not self._quiet:
+            self._report(progress)
+
+    async def _run(
+        self, pipeline: UploadPipeline, control: JobControl, expected_bytes: int
+    ) -> UploadResult | None:
+        files = self.arriving.files()
+        first = await anext(files, None)
+        if first is None:
+            return None
+        target = await pipeline.host.postdicom(control.job)
+
+        async def ranges() -> AsyncIterator[FileRange]:
+            file: DicomFile | None = first
+            while file is not None:
+                self.state.bytes_total += file.size
+                yield FileRange(file.path, file.offset, file.size, file.name)
+                file = await anext(files, None)
+
+        return await target.client.upload_dicom_files(
+            target.user_uuid,
+            target.institution_uuid,
+            ranges(),
+            folder_uuid=target.folder_uuid,
+            progress=self.tracker.on_event,
+            expected_bytes=expected_bytes,
+            release=self.arriving.release,
+        )
+
+    async def outcome(self, prepared: Prepared) -> _EarlyOutcome:
+        """Let the vetted files complete, and return what this upload settled."""
+        await self.control.advance(UploadState.UPLOADING)
+        self.arriving.vetted(prepared)
+        self.state.files_total = len(prepared.dicom)
+        self._quiet = False
+        refused: list[int] = []
+        orders: tuple[PatientOrder, ...] = ()
+        try:
+            result = await self._task
+        except UploadInterrupted as interrupted:
+            # What completed is recorded; the rest goes the ordinary way, which retries in place.
+            logger.info("upload socket dropped during the early upload; resuming the ordinary way")
+            await self.tracker.settle(_landed(interrupted.completed_files, interrupted.skipped))
+        else:
+            if result is not None:
+                await self.tracker.settle(_landed(result.files_sent, result.files_skipped))
+                refused = [
+                    skip.file_index for skip in result.files_skipped if skip.reason is SkipReason.NOT_DICOM
+                ]
+                orders = result.orders
+        handed_out = self.arriving.handed_out
+        return _EarlyOutcome(
+            orders=orders,
+            sent=self.state.sent,
+            existing=self.state.existing,
+            refused_names=tuple(handed_out[index].name for index in refused),
+            refused_sops=frozenset(handed_out[index].instance.sop_instance_uid for index in refused),
+            previously=frozenset(self.arriving.already),
+        )
+
+    async def abandon(self) -> None:
+        """Stop the upload without completing anything (the job failed, or the archive was refused)."""
+        self.arriving.failed(JobError("The upload was abandoned.", code="upload.abandoned", retryable=True))
+        self._task.cancel()
+        await asyncio.wait([self._task])
+        if not self._task.cancelled():
+            self._task.exception()
+
+
+def _landed(sent: Iterable[int], skipped: Iterable[Skipped]) -> set[int]:
+    return set(sent) | {skip.file_index for skip in skipped if skip.reason is SkipReason.ALREADY_EXISTS}
+
+
 class _Visible:
     """Progress goes to Slack only once the job is worth a message; silent jobs stay silent."""
 
@@ -350,9 +489,9 @@ class _Tracker:
         self.state = state
         self.report = report
         # Anonymized files are rewritten by the client, so their part counts are not known here;
-        # they land in the record when the call returns.
-        self.expected = [part_count(file.size) for file in files] if count_parts else None
-        self.parts = [0] * len(files)
+        # they land in the record when the call returns. ``files`` may grow during the call.
+        self.count_parts = count_parts
+        self.parts: dict[int, int] = {}
         self.landed: set[int] = set()
         self.sent: set[int] = set()
         self.unrecorded: list[int] = []
@@ -364,9 +503,9 @@ class _Tracker:
         if isinstance(event, Sending):
             self.call_bytes = event.bytes_done
             index = event.file_index
-            if self.expected is not None and 0 <= index < len(self.files):
-                self.parts[index] += 1
-                if self.parts[index] == self.expected[index]:
+            if self.count_parts and 0 <= index < len(self.files):
+                self.parts[index] = self.parts.get(index, 0) + 1
+                if self.parts[index] == part_count(self.files[index].size):
                     self._land(index, sent=True)
         elif isinstance(event, Skipped) and event.reason is SkipReason.ALREADY_EXISTS:
             self._land(event.file_index, sent=False)

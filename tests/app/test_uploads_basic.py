@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import zipfile
 
 from bot.sandbox.postdicom import PostDicomEmulator
 from bot.sandbox.slack import deliver
@@ -159,3 +160,20 @@ async def test_nothing_happens_in_a_channel_set_to_off(pacs: Scenario) -> None:
     await asyncio.sleep(0.3)
     assert await pacs.app.services.store.upload_jobs.find(pacs.workspace, upload.file.id) is None
     assert pacs.slack.state.ephemeral_for(pacs.demo.member) == []
+
+
+async def test_a_stored_zip_lands_whole_while_read_where_it_lies(
+    pacs: Scenario, emulator: PostDicomEmulator
+) -> None:
+    await set_channel(pacs, UploadMode.AUTO)
+    study = new_uid()
+    images = [ct_image(study=study, rows=256, columns=256) for _ in range(6)]
+    members = [("DICOMDIR", pydicom_file("dicomdirtests/DICOMDIR").read_bytes())]
+    members += [(f"DICOM/IM{index}", image) for index, image in enumerate(images)]
+    upload = await share(pacs, "cd.zip", zip_bytes(members, compression=zipfile.ZIP_STORED))
+
+    done = await thread_says(pacs, upload.message.ts, ":white_check_mark:")
+    assert "6 images uploaded" in rendered(done)
+    order = order_of(emulator, study)
+    assert order is not None
+    assert sorted(instance.data for instance in order.instances.values()) == sorted(images)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from bot.sandbox.slack import FILE_DOWNLOAD
 from bot.store import UploadMode, UploadState
 from tests.app.conftest import PRECONNECT
 from tests.app.harness import Scenario, scenario
-from tests.app.uploads_support import rendered, set_channel, share, thread_says, until
+from tests.app.uploads_support import order_of, rendered, set_channel, share, thread_says, until
 from tests.dicom.samples import (
     CT_SMALL,
     LOGIN_PAGE,
@@ -138,3 +139,26 @@ async def test_temporary_files_are_gone_whatever_the_outcome(
 
     await until(both_finished, what="both jobs to finish")
     assert list(directory.iterdir()) == []
+
+
+async def test_a_stored_zip_with_one_broken_image_files_none_of_it(
+    pacs: Scenario, emulator: PostDicomEmulator
+) -> None:
+    # Uncompressed members go out while the zip downloads, each holding back its last part: the
+    # broken one at the end must still leave PostDICOM with nothing filed.
+    study = new_uid()
+    members = [(f"IM{index}", ct_image(study=study, rows=256, columns=256)) for index in range(4)]
+    members.append(("IM9", ct_image(study=study)[:-500]))
+    await set_channel(pacs, UploadMode.AUTO)
+    upload = await share(pacs, "study.zip", zip_bytes(members, compression=zipfile.ZIP_STORED))
+    message = await thread_says(pacs, upload.message.ts, ":x:")
+    assert "file 5 of 5" in rendered(message)
+    jobs = pacs.app.services.store.upload_jobs
+
+    async def failed() -> bool:
+        job = await jobs.find(pacs.workspace, upload.file.id)
+        return job is not None and job.state is UploadState.FAILED
+
+    await until(failed, what="the job to fail for good")
+    assert emulator.uploads.counters.files_completed == 0
+    assert order_of(emulator, study) is None
