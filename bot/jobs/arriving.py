@@ -27,7 +27,7 @@ from bot.dicom import (
     sniff,
     stored_region,
 )
-from bot.jobs.prepare import DicomFile, Prepared
+from bot.jobs.prepare import CheckedRange, DicomFile, Prepared
 
 _HEAD = 132
 
@@ -41,6 +41,11 @@ class ArrivingArchive:
         self.max_members = max_members
         # Every file handed out, in order: the upload's FileIndex is the position here.
         self.handed_out: list[DicomFile] = []
+        # Stored members found whole and DICOM, by (offset, size, CRC), so the vetting need not
+        # read them again.
+        self.checked: dict[CheckedRange, DicomInstance] = {}
+        self._read_ahead_count = 0
+        self._rewritten = False
         self._written = 0
         self._download_over = False
         self._changed = asyncio.Event()
@@ -48,6 +53,11 @@ class ArrivingArchive:
 
     def written(self, size: int) -> None:
         """Take note that the first ``size`` bytes of the download are on disk."""
+        if size < self._written:
+            # The download started again and is writing the file anew: what was read ahead may
+            # not be what ends up on disk, so none of it counts.
+            self._rewritten = True
+            self.checked.clear()
         self._written = size
         self._changed.set()
 
@@ -75,6 +85,7 @@ class ArrivingArchive:
             if file.instance.sop_instance_uid not in seen:
                 seen.add(file.instance.sop_instance_uid)
                 self.handed_out.append(file)
+                self._read_ahead_count += 1
                 yield file
         prepared = await asyncio.shield(self._vetted)
         handed = {(file.path, file.offset, file.size) for file in self.handed_out}
@@ -92,6 +103,7 @@ class ArrivingArchive:
             index
             for index, file in enumerate(self.handed_out)
             if (file.path, file.offset, file.size) not in accepted
+            or (self._rewritten and index < self._read_ahead_count)
         }
 
     async def _until(self, size: int) -> bool:
@@ -119,7 +131,10 @@ class ArrivingArchive:
             if not await self._until(entry.end):
                 return
             file = await asyncio.to_thread(_instance, self.path, entry)
+            if self._rewritten:
+                return
             if file is not None:
+                self.checked[(entry.data_offset, entry.size, entry.crc)] = file.instance
                 yield file
 
 

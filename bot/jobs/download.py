@@ -206,6 +206,9 @@ async def _receive(
     # download goes at the pace of the slower of network and disk rather than of the two in turn.
     writing: asyncio.Future[None] | None = None
     handle = await asyncio.to_thread(destination.open, "wb")
+    if written is not None:
+        # The file starts again from nothing (on a retry too): whoever follows it must know.
+        written(0)
     try:
         async for chunk in response.content.iter_chunked(_CHUNK):
             size += len(chunk)

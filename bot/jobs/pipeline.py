@@ -135,6 +135,7 @@ class UploadPipeline:
                 workdir,
                 self.config.archive,
                 tick=on_member,
+                checked=early.arriving.checked if early else None,
             )
             shown = shown or await control.shown()
             if prepared.document is not None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import re
 import struct
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +45,8 @@ _PLAUSIBLE_FIRST_GROUPS = frozenset({0x0002, 0x0008})
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
 
 Tick = Callable[[int, int], Awaitable[None]]
+CheckedRange = tuple[int, int, int]
+"""A stored zip member's (offset, size, CRC), read and found to match."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,12 +108,23 @@ def _rejected(name: str, error: DicomRejected) -> Rejected:
 
 
 async def prepare(
-    source: Path, name: str, head: bytes, workdir: Path, limits: ArchiveLimits, *, tick: Tick | None = None
+    source: Path,
+    name: str,
+    head: bytes,
+    workdir: Path,
+    limits: ArchiveLimits,
+    *,
+    tick: Tick | None = None,
+    checked: Mapping[CheckedRange, DicomInstance] | None = None,
 ) -> Prepared:
-    """Classify and, for a zip, unpack a downloaded file; raise Rejected for what must not be uploaded."""
+    """Classify and, for a zip, unpack a downloaded file; raise Rejected for what must not be uploaded.
+
+    ``checked`` holds the zip's stored members already found whole and DICOM, by (offset, size,
+    CRC): a member the central directory puts at the same range with the same CRC is not read again.
+    """
     sniffed = sniff(head)
     if sniffed.kind is Kind.ZIP:
-        return await _unpack(source, name, workdir, limits, tick)
+        return await _unpack(source, name, workdir, limits, tick, checked or {})
     if sniffed.kind is Kind.DOCUMENT and sniffed.document is not None:
         size = (await asyncio.to_thread(source.stat)).st_size
         target = workdir / safe_file_name(name, sniffed.document.extension)
@@ -153,7 +166,12 @@ def _plausible_raw_dataset(head: bytes) -> bool:
 
 
 async def _unpack(
-    source: Path, name: str, workdir: Path, limits: ArchiveLimits, tick: Tick | None
+    source: Path,
+    name: str,
+    workdir: Path,
+    limits: ArchiveLimits,
+    tick: Tick | None,
+    checked: Mapping[CheckedRange, DicomInstance],
 ) -> Prepared:
     try:
         archive = await asyncio.to_thread(Archive, source, limits)
@@ -177,7 +195,7 @@ async def _unpack(
                 continue
             try:
                 outcome = await _member(
-                    archive, member, workdir / f"member-{member.index}", budget - done_bytes
+                    archive, member, workdir / f"member-{member.index}", budget - done_bytes, checked
                 )
             except DicomRejected as error:
                 # Member names may name the patient; the archive's own name is already in the channel.
@@ -218,16 +236,22 @@ async def _unpack(
 
 
 async def _member(
-    archive: Archive, member: ArchiveMember, path: Path, budget: int
+    archive: Archive,
+    member: ArchiveMember,
+    path: Path,
+    budget: int,
+    checked: Mapping[CheckedRange, DicomInstance],
 ) -> DicomFile | DicomDirectory | None:
     head = await asyncio.to_thread(archive.head, member, 132)
     sniffed = sniff(head)
     if sniffed.kind is not Kind.DICOM and not (sniffed.kind is Kind.OTHER and _plausible_raw_dataset(head)):
         return None
-    region = await asyncio.to_thread(archive.region, member)
+    region = await asyncio.to_thread(archive.region, member, checked.keys())
     source: Path | FileRegion = path if region is None else region
     if region is None:
         await asyncio.to_thread(archive.extract, member, path, budget)
+    if region is not None and (known := checked.get((region.offset, region.size, member.crc))) is not None:
+        return DicomFile(region.path, member.name, region.size, known, region.offset)
     try:
         inspection = await asyncio.to_thread(inspect_dicom, source)
     except DicomRejected as error:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.dicom import ArchiveLimits
-from bot.jobs import prepare
+from bot.jobs import Rejected, prepare
 from bot.jobs.arriving import ArrivingArchive
 from bot.jobs.prepare import DicomFile
 from tests.dicom.samples import CT_SMALL, ct_image, new_uid, pydicom_file, zip_bytes
@@ -184,3 +184,48 @@ async def test_a_failed_download_ends_the_reading_ahead_and_fails_whoever_waits(
     arriving.failed(RuntimeError("the download failed"))
     with pytest.raises(RuntimeError, match="download failed"):
         await waiting
+
+
+async def test_the_vetting_does_not_read_again_what_was_read_ahead(tmp_path: Path) -> None:
+    study = new_uid()
+    data = stored_zip([("IM1", ct_image(study=study)), ("IM2", ct_image(study=study))])
+    path = tmp_path / "download"
+    path.write_bytes(data)
+    arriving = follower(tmp_path)
+    arriving.written(len(data))
+    arriving.download_over()
+    files = arriving.files()
+    early = await take(files, 2)
+    assert len(arriving.checked) == 2
+    # Were the two members read again, the damage below would reject the archive.
+    damaged = bytearray(data)
+    damaged[early[0].offset + 500] ^= 0xFF
+    path.write_bytes(bytes(damaged))
+    prepared = await prepare(path, "cd.zip", data[:1024], tmp_path, LIMITS, checked=arriving.checked)
+    assert [file.instance for file in prepared.dicom] == [file.instance for file in early]
+    # Without what was read ahead, the same bytes are refused.
+    with pytest.raises(Rejected):
+        await prepare(path, "cd.zip", data[:1024], tmp_path, LIMITS)
+
+
+async def test_a_download_that_starts_again_withdraws_everything_read_ahead(tmp_path: Path) -> None:
+    study = new_uid()
+    images = [ct_image(study=study), ct_image(study=study)]
+    data = stored_zip([("IM1", images[0]), ("IM2", images[1])])
+    arriving = follower(tmp_path)
+    landing = Landing(tmp_path / "download", data, arriving)
+    files = arriving.files()
+    landing.land(data.index(images[1]))
+    (first,) = await take(files, 1)
+    # A retried download writes the file anew from its first byte, and says so.
+    landing.path.write_bytes(b"")
+    landing.landed = 0
+    arriving.written(0)
+    landing.land(len(data))
+    arriving.download_over()
+    prepared = await prepare(landing.path, "cd.zip", data[:1024], tmp_path, LIMITS, checked=arriving.checked)
+    arriving.vetted(prepared)
+    rest = [file async for file in files]
+    assert [file.name for file in rest] == ["IM2"]  # handed out again only if not read ahead
+    assert await arriving.release() == {0}
+    assert first.name == "IM1"

@@ -253,3 +253,42 @@ async def test_a_body_cut_off_while_a_batch_is_being_written_leaves_no_write_beh
         await download(session, host.url(), TOKEN, tmp_path / "f", policy=DownloadPolicy(max_bytes=limit))
     # Whatever was written was written before the file closed, and nothing beyond the limit.
     assert (tmp_path / "f").stat().st_size <= limit
+
+
+async def test_whoever_follows_the_file_hears_what_is_on_disk_and_when_it_starts_again(
+    host: Host, session: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    data = random.Random(7).randbytes(9 * 1024 * 1024 + 5)
+
+    async def cut(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Length": str(len(data))})
+        await response.prepare(request)
+        await response.write(data[: 6 * 1024 * 1024])
+        assert request.transport is not None
+        request.transport.close()
+        return response
+
+    host.handlers = [cut, serve(data)]
+    reports: list[int] = []
+    on_disk: list[int] = []
+
+    def written(size: int) -> None:
+        reports.append(size)
+        # Every byte reported is on disk already, readable by another handle.
+        on_disk.append(len((tmp_path / "f").read_bytes()))
+
+    await download(
+        session,
+        host.url(),
+        TOKEN,
+        tmp_path / "f",
+        policy=DownloadPolicy(max_bytes=len(data)),
+        written=written,
+    )
+
+    restarts = [index for index, size in enumerate(reports) if size == 0]
+    assert len(restarts) == 2  # once per attempt
+    assert reports[-1] == len(data)
+    assert all(size <= disk for size, disk in zip(reports, on_disk, strict=True))
+    second = reports[restarts[1] :]
+    assert second == sorted(second)
