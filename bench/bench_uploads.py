@@ -1,8 +1,8 @@
 """The upload pipeline end to end: a generated study zipped and shared in Slack, uploaded by the app.
 
-Three processes, as in production: the world (the Slack stub holding the shared zip, the PostDICOM
-emulator, and a WebSocket sink beside it), the app (the real ``running(settings)`` with its worker
-pool, on a SQLite file), and, first, a baseline relay. The baseline is the least any relay could
+Four processes, as in production: Slack (the stub holding the shared zip), PostDICOM (the emulator,
+with a WebSocket sink beside it), the app (the real ``running(settings)`` with its worker pool, on
+a SQLite file), and, first, a baseline relay. The baseline is the least any relay could
 do with the same bytes between the same stubs: download the zip from Slack with aiohttp and send
 it over a WebSocket to the emulator's process, in 512 KiB messages, with no disk, no checks and no
 acknowledgements. The pipeline does everything a real share does: an event, ``files.info``, the
@@ -22,6 +22,8 @@ import asyncio
 import gc
 import io
 import logging
+import os
+import resource
 import tempfile
 import time
 import zipfile
@@ -38,7 +40,7 @@ _PART = 512 * 1024
 _SINK_PATH = "/bench/sink"
 
 
-# --- the world: Slack stub, emulator, and the baseline's WebSocket sink ------------------------------
+# --- the stubs: Slack holding the zip; PostDICOM with the baseline's WebSocket sink -------------------
 
 
 def _study_zip(gigabytes: float, files: int) -> tuple[bytes, str]:
@@ -61,13 +63,51 @@ def _study_zip(gigabytes: float, files: int) -> tuple[bytes, str]:
     return buffer.getvalue(), study
 
 
-async def _world(connection: Connection, gigabytes: float, files: int) -> None:
-    from aiohttp import WSMsgType, web
-
-    from bot.sandbox.postdicom import DEMO_ACCOUNT_KEY, PostDicomEmulator
+async def _slack(connection: Connection, gigabytes: float, files: int) -> None:
     from bot.sandbox.slack import SlackStub, seed_demo_workspace
 
     content, study = await asyncio.to_thread(_study_zip, gigabytes, files)
+    async with SlackStub() as slack:
+        demo = seed_demo_workspace(slack.state)
+        upload = slack.upload_file(user=demo.member, channel=demo.general, name="study.zip", content=content)
+        del content
+        file_object = upload.message_event.payload["event"]["files"][0]
+        gc.collect()
+        gc.freeze()
+
+        async def event() -> tuple[bytes, dict[str, str]]:
+            # Signed now: Slack's signatures are only good for five minutes.
+            signed = upload.message_event.signed(slack.app.signing_secret)
+            return signed.body, dict(signed.headers)
+
+        connection.send(
+            (
+                "ok",
+                {
+                    "signing_secret": slack.app.signing_secret,
+                    "api_url": slack.api_url,
+                    "bot_token": demo.installation.bot_token,
+                    "file_id": upload.file.id,
+                    "file_url": file_object["url_private_download"],
+                    "file_size": upload.file.size,
+                    "channel": demo.general.id,
+                    "team": demo.team.id,
+                    "study": study,
+                },
+            )
+        )
+        await _serve_operations(connection, {"event": event, "rss": _rss, "cpu": _cpu})
+
+
+def slack_process(connection: Connection, gigabytes: float, files: int) -> None:
+    """Run the Slack stub holding the study's zip (a child's entry point)."""
+    asyncio.run(_slack(connection, gigabytes, files))
+
+
+async def _postdicom(connection: Connection) -> None:
+    from aiohttp import WSMsgType, web
+
+    from bot.sandbox.postdicom import DEMO_ACCOUNT_KEY, PostDicomEmulator
 
     async def sink(request: web.Request) -> web.WebSocketResponse:
         websocket = web.WebSocketResponse(max_msg_size=4 * _PART)
@@ -88,48 +128,27 @@ async def _world(connection: Connection, gigabytes: float, files: int) -> None:
     await site.start()
     sink_port = sink_runner.addresses[0][1]
     try:
-        async with SlackStub() as slack, PostDicomEmulator(seed="demo") as emulator:
-            demo = seed_demo_workspace(slack.state)
-            upload = slack.upload_file(
-                user=demo.member, channel=demo.general, name="study.zip", content=content
-            )
-            del content
-            signed = upload.message_event.signed(slack.app.signing_secret)
-            file_object = upload.message_event.payload["event"]["files"][0]
+        async with PostDicomEmulator(seed="demo") as emulator:
             gc.collect()
             gc.freeze()
 
-            async def instances() -> int:
+            async def instances(study: str) -> int:
                 account = emulator.state.account(DEMO_ACCOUNT_KEY)
                 order = account.order_by_study(study) if account is not None else None
                 return 0 if order is None else len(order.instances)
-
-            async def event() -> tuple[bytes, dict[str, str]]:
-                # Signed again now: Slack's signatures are only good for five minutes.
-                again = upload.message_event.signed(slack.app.signing_secret)
-                return again.body, dict(again.headers)
 
             connection.send(
                 (
                     "ok",
                     {
-                        "signing_secret": slack.app.signing_secret,
-                        "api_url": slack.api_url,
-                        "bot_token": demo.installation.bot_token,
                         "router_url": emulator.router_url,
                         "api_key": emulator.api_key,
                         "account_key": emulator.account_key,
-                        "file_id": upload.file.id,
-                        "file_url": file_object["url_private_download"],
-                        "file_size": upload.file.size,
-                        "channel": demo.general.id,
-                        "team": demo.team.id,
                         "sink_url": f"http://127.0.0.1:{sink_port}{_SINK_PATH}",
-                        "signed": (signed.body, dict(signed.headers)),
                     },
                 )
             )
-            await _serve_operations(connection, {"instances": instances, "event": event, "rss": _rss})
+            await _serve_operations(connection, {"instances": instances, "rss": _rss, "cpu": _cpu})
     finally:
         await sink_runner.cleanup()
 
@@ -138,9 +157,15 @@ async def _rss() -> float:
     return peak_rss_mb()
 
 
-def world_process(connection: Connection, gigabytes: float, files: int) -> None:
-    """Run the Slack stub (holding the study's zip), the emulator and the sink (a child's entry point)."""
-    asyncio.run(_world(connection, gigabytes, files))
+async def _cpu() -> float:
+    """Return the CPU seconds (user and system, all threads) this process has used."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def postdicom_process(connection: Connection) -> None:
+    """Run the PostDICOM emulator and, beside it, the baseline's WebSocket sink (a child's entry point)."""
+    asyncio.run(_postdicom(connection))
 
 
 # --- the baseline: download and WebSocket-send, nothing else ------------------------------------------
@@ -172,7 +197,7 @@ async def _baseline(connection: Connection, world: dict[str, Any]) -> None:
         }
 
     connection.send(("ok", {}))
-    await _serve_operations(connection, {"relay": relay})
+    await _serve_operations(connection, {"relay": relay, "cpu": _cpu})
 
 
 def baseline_process(connection: Connection, world: dict[str, Any]) -> None:
@@ -216,7 +241,7 @@ async def _app(
                         await asyncio.sleep(0.05)
 
             connection.send(("ok", {"events_url": app.events_url, "rss": peak_rss_mb()}))
-            await _serve_operations(connection, {"wait_done": wait_done, "rss": _rss})
+            await _serve_operations(connection, {"wait_done": wait_done, "rss": _rss, "cpu": _cpu})
 
 
 def app_process(
@@ -240,11 +265,18 @@ async def pipeline(gigabytes: float = 1.0, files: int = 512, *, verbose: bool = 
         "through the whole pipeline vs a plain download-and-WebSocket-send",
         ("path", "MiB", "seconds", "MiB/s", "share of baseline", "peak RSS MiB"),
     )
-    async with child(world_process, gigabytes=gigabytes, files=files) as world:
-        info = world.info
+    async with (
+        child(slack_process, gigabytes=gigabytes, files=files) as slack,
+        child(postdicom_process) as postdicom,
+    ):
+        info = {**slack.info, **postdicom.info}
         size_mib = info["file_size"] / 1024**2
+        stubs_before = [await slack.call("cpu"), await postdicom.call("cpu")]
         async with child(baseline_process, world=info) as relay:
+            relay_before = await relay.call("cpu")
             baseline = await relay.call("relay")
+            relay_cpu = await relay.call("cpu") - relay_before
+        stubs_between = [await slack.call("cpu"), await postdicom.call("cpu")]
         async with child(
             app_process,
             values=app_settings(info, PACSBOT_UPLOAD_LEASE_SECONDS="120"),
@@ -253,7 +285,9 @@ async def pipeline(gigabytes: float = 1.0, files: int = 512, *, verbose: bool = 
             verbose=verbose,
         ) as app:
             rss_before = app.info["rss"]
-            body, headers = await world.call("event")
+            app_before = await app.call("cpu")
+            stubs_before_app = [await slack.call("cpu"), await postdicom.call("cpu")]
+            body, headers = await slack.call("event")
             started = time.perf_counter()
             async with (
                 aiohttp.ClientSession() as session,
@@ -263,7 +297,9 @@ async def pipeline(gigabytes: float = 1.0, files: int = 512, *, verbose: bool = 
             outcome = await app.call("wait_done", file_id=info["file_id"])
             seconds = time.perf_counter() - started
             peak = await app.call("rss")
-        stored = await world.call("instances")
+            app_cpu = await app.call("cpu") - app_before
+            stubs_after = [await slack.call("cpu"), await postdicom.call("cpu")]
+        stored = await postdicom.call("instances", study=info["study"])
     if status != 200 or outcome["state"] != "done":
         raise RuntimeError(f"the pipeline did not finish: HTTP {status}, {outcome}")
     ratio = baseline["seconds"] / seconds
@@ -285,6 +321,14 @@ async def pipeline(gigabytes: float = 1.0, files: int = 512, *, verbose: bool = 
     )
     table.notes.append(
         f"{stored} of {files} instances stored by the emulator; the job took {outcome['attempts']} attempt(s)."
+    )
+    baseline_stubs = [after - before for before, after in zip(stubs_before, stubs_between, strict=True)]
+    pipeline_stubs = [after - before for before, after in zip(stubs_before_app, stubs_after, strict=True)]
+    table.notes.append(
+        "CPU seconds (user + system) on the machine's {cores} cores, Slack / PostDICOM / relay or app: "
+        "baseline {:.1f} / {:.1f} / {:.1f}, pipeline {:.1f} / {:.1f} / {:.1f}.".format(
+            *baseline_stubs, relay_cpu, *pipeline_stubs, app_cpu, cores=os.cpu_count()
+        )
     )
     table.notes.append(
         "The pipeline downloads to disk, unpacks the zip, checks every instance, asks CheckFileExist "
