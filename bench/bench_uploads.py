@@ -6,9 +6,10 @@ a SQLite file), and, first, a baseline relay. The baseline is the least any rela
 do with the same bytes between the same stubs: download the zip from Slack with aiohttp and send
 it over a WebSocket to the emulator's process, in 512 KiB messages, with no disk, no checks and no
 acknowledgements. The pipeline does everything a real share does: an event, ``files.info``, the
-download to disk (hashed and sniffed), the zip vetted and unpacked, every instance checked,
+download to disk (hashed and sniffed), the stored instances read ahead and uploaded while the zip
+downloads (each holding back its last part), the zip vetted, every instance checked,
 CheckFileExist per instance, the parts over the client's upload sockets with PostDICOM's
-acknowledgements, the job's record, and the study card. Throughput is the zip's size over the
+acknowledgements, the last parts once the archive is vetted, the job's record, and the study card. Throughput is the zip's size over the
 time from the event's delivery to the job's end; peak RSS is the app process's own.
 
 Run alone with ``.venv/bin/python -m bench.bench_uploads [--gigabytes 1] [--files 512]``, or as
@@ -331,9 +332,9 @@ async def pipeline(gigabytes: float = 1.0, files: int = 512, *, verbose: bool = 
         )
     )
     table.notes.append(
-        "The pipeline downloads to disk, unpacks the zip, checks every instance, asks CheckFileExist "
-        "for each and waits for PostDICOM's acknowledgement of every 512 KiB part; the baseline "
-        "only moves bytes."
+        "The pipeline writes the download to disk and hashes it, checks every instance (CRC and "
+        "header), asks CheckFileExist for each and waits for PostDICOM's acknowledgement of every "
+        "512 KiB part, uploading while the zip downloads; the baseline only moves bytes."
     )
     table.claims.append(
         Claim(
