@@ -95,6 +95,16 @@ class ArrivingArchive:
                 self.handed_out.append(file)
                 yield file
 
+    def bytes_to_come(self, archive_size: int) -> int:
+        """Return how many bytes will be handed out in all: exact once vetted, else the archive's size."""
+        if not self._vetted.done() or self._vetted.exception() is not None:
+            return archive_size
+        return sum(
+            file.size
+            for file in self._vetted.result().dicom
+            if file.instance.sop_instance_uid not in self.already
+        )
+
     async def release(self) -> set[int]:
         """Return the FileIndexes of files read ahead that the vetted archive does not hold."""
         prepared = await asyncio.shield(self._vetted)

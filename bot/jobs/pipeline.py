@@ -391,7 +391,7 @@ class _EarlyUpload:
             ranges(),
             folder_uuid=target.folder_uuid,
             progress=self.tracker.on_event,
-            expected_bytes=expected_bytes,
+            expected_bytes=self.arriving.bytes_to_come(expected_bytes),
             release=self.arriving.release,
         )
 

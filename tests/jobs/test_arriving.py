@@ -80,8 +80,10 @@ async def test_stored_instances_are_handed_out_as_soon_as_their_bytes_land(tmp_p
     second, third = await take(files, 2)
     assert [second.name, third.name] == ["IM1", "IM2"]
     arriving.download_over()
+    assert arriving.bytes_to_come(len(data)) == len(data)  # all there is to go on before vetting
     prepared = await prepare(landing.path, "cd.zip", data[:1024], tmp_path, LIMITS)
     arriving.vetted(prepared)
+    assert arriving.bytes_to_come(len(data)) == sum(map(len, images))
     assert [file async for file in files] == []
     assert await arriving.release() == set()
 
