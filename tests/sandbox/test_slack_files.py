@@ -172,3 +172,21 @@ async def test_file_host_failures_on_demand(slack: SlackStub, workspace: DemoWor
 
     assert first[0] == 502
     assert second == (200, "application/octet-stream", DICOM_LIKE)
+
+
+async def test_a_big_file_streams_out_whole_with_its_length(
+    slack: SlackStub, workspace: DemoWorkspace
+) -> None:
+    content = bytes(range(256)) * (12 * 1024 * 1024 // 256) + b"tail"
+    upload = slack.upload_file(
+        user=workspace.member, channel=workspace.general, name="cd.zip", content=content
+    )
+    url = upload.message_event.payload["event"]["files"][0]["url_private_download"]
+    headers = {"Authorization": f"Bearer {workspace.installation.bot_token}"}
+    async with (
+        aiohttp.ClientSession(timeout=TIMEOUT) as session,
+        session.get(url, headers=headers) as response,
+    ):
+        assert response.content_length == len(content)
+        assert response.headers["Content-Disposition"] == 'attachment; filename="cd.zip"'
+        assert (response.content_type, await response.read()) == ("application/zip", content)
