@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.sandbox.slack import FILE_DOWNLOAD, DemoWorkspace, SlackStub
+from bot.sandbox.slack import FILE_DOWNLOAD, DemoWorkspace, SlackStub, seed_demo_workspace
 
 DICOM_LIKE = b"\x00" * 128 + b"DICM" + b"\x02\x00\x00\x00UL\x04\x00"
 TIMEOUT = aiohttp.ClientTimeout(total=5)
@@ -190,3 +192,24 @@ async def test_a_big_file_streams_out_whole_with_its_length(
         assert response.content_length == len(content)
         assert response.headers["Content-Disposition"] == 'attachment; filename="cd.zip"'
         assert (response.content_type, await response.read()) == ("application/zip", content)
+
+
+async def test_downloads_can_be_held_to_a_networks_pace() -> None:
+    content = bytes(range(256)) * (3 * 1024 * 1024 // 256)
+    rate = 6 * 1024 * 1024
+    async with SlackStub(file_bytes_per_second=rate) as paced:
+        demo = seed_demo_workspace(paced.state)
+        upload = paced.upload_file(user=demo.member, channel=demo.general, name="cd.zip", content=content)
+        url = upload.message_event.payload["event"]["files"][0]["url_private_download"]
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        status, _, body = await download(url, demo.installation.bot_token)
+        elapsed = loop.time() - started
+    assert (status, body) == (200, content)
+    # A lower bound only: the pacing sleeps at least this long; nothing here bounds it from above.
+    assert elapsed >= 0.9 * len(content) / rate
+
+
+def test_a_pace_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        SlackStub(file_bytes_per_second=0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from types import TracebackType
@@ -52,8 +53,13 @@ class SlackStub:
         clock: Callable[[], float] = time.time,
         trigger_ttl_seconds: float = DEFAULT_TRIGGER_TTL_SECONDS,
         state: SlackState | None = None,
+        file_bytes_per_second: float | None = None,
     ) -> None:
+        if file_bytes_per_second is not None and file_bytes_per_second <= 0:
+            raise ValueError("file_bytes_per_second must be positive")
         self.state = state or SlackState(app=app, clock=clock, trigger_ttl_seconds=trigger_ttl_seconds)
+        # Slack's file host is far away: downloads can be held to a network's pace.
+        self.file_bytes_per_second = file_bytes_per_second
         self.web_api = WebApi(self.state)
         self.calls = CallLog()
         self.faults = FaultPlan()
@@ -225,7 +231,8 @@ class SlackStub:
             return web.Response(text=SLACK_LOGIN_PAGE, content_type="text/html")
         self._log(FILE_DOWNLOAD, request, params, token, 200, None)
         headers = {"Content-Disposition": f'attachment; filename="{file.name}"'} if is_download else {}
-        if len(file.content) <= _STREAM_FROM_BYTES:
+        rate = self.file_bytes_per_second
+        if len(file.content) <= _STREAM_FROM_BYTES and rate is None:
             return web.Response(body=file.content, content_type=file.mimetype, headers=headers)
         # A big file goes out a chunk at a time, as a file server streams it: handed over whole,
         # the transport would copy it twice before sending a byte more than the socket takes.
@@ -234,8 +241,14 @@ class SlackStub:
         response.content_length = len(file.content)
         await response.prepare(request)
         content = memoryview(file.content)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
         for start in range(0, len(content), _STREAM_CHUNK):
-            await response.write(content[start : start + _STREAM_CHUNK])
+            chunk = content[start : start + _STREAM_CHUNK]
+            if rate is not None:
+                # A chunk goes when a link of that pace would have carried it to its last byte.
+                await asyncio.sleep(max(0.0, (start + len(chunk)) / rate - (loop.time() - started)))
+            await response.write(chunk)
         await response.write_eof()
         return response
 
