@@ -49,6 +49,7 @@ logger = logging.getLogger(__name__)
 Report = Callable[[Progress], None]
 _RECORD_EVERY_FILES = 25
 _RECORD_EVERY_SECONDS = 1.0
+_ABANDON_SECONDS = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +175,7 @@ class UploadPipeline:
         self, control: JobControl, prepared: Prepared, report: Report, early: _EarlyOutcome | None = None
     ) -> Outcome:
         job = control.job
-        target = await self.host.postdicom(job)
+        target = await control.guarded(self.host.postdicom(job))
         await control.advance(UploadState.UPLOADING)
         # Files recorded as landed (by an earlier attempt, or by the early upload) are not sent
         # again, nor are files PostDICOM refused in the early upload.
@@ -376,7 +377,9 @@ class _EarlyUpload:
         first = await anext(files, None)
         if first is None:
             return None
-        target = await pipeline.host.postdicom(control.job)
+        # It reads the workspace's connection from the database: a job abandoned meanwhile must not
+        # cut that short (SQLite's transactions take the write lock from their first statement).
+        target = await control.guarded(pipeline.host.postdicom(control.job))
 
         async def ranges() -> AsyncIterator[FileRange]:
             file: DicomFile | None = first
@@ -428,9 +431,13 @@ class _EarlyUpload:
 
     async def abandon(self) -> None:
         """Stop the upload without completing anything (the job failed, or the archive was refused)."""
+        # Failing its source ends the upload at its next file, before any last part is sent; it
+        # is cancelled only if that takes too long (a PostDICOM reply that does not come).
         self.arriving.failed(JobError("The upload was abandoned.", code="upload.abandoned", retryable=True))
-        self._task.cancel()
-        await asyncio.wait([self._task])
+        _, pending = await asyncio.wait([self._task], timeout=_ABANDON_SECONDS)
+        if pending:
+            self._task.cancel()
+            await asyncio.wait([self._task])
         if not self._task.cancelled():
             self._task.exception()
 

@@ -85,6 +85,11 @@ class JobControl:
         sent: frozenset[str] = await self._guard(self.jobs.sent_instances(self.job.id))
         return sent
 
+    async def guarded(self, awaitable: Awaitable[T]) -> T:
+        """Run a call that reaches the database as the job's own calls run: shielded, waited for."""
+        result: T = await self._guard(awaitable)
+        return result
+
     async def shown(self) -> bool:
         """Tell whether the job has a message in Slack yet (someone expects to hear from it)."""
         current = await self._guard(self.jobs.get(self.job.id))

@@ -163,3 +163,12 @@ async def test_a_stored_zip_with_one_broken_image_files_none_of_it(
     data = zip_bytes(members, compression=zipfile.ZIP_STORED)
     await refused(pacs, emulator, "study.zip", data, "file 5 of 5", parts_may_leave=True)
     assert order_of(emulator, study) is None
+    # The abandoned upload leaves nothing behind: the next share uploads whole.
+    clean = new_uid()
+    upload = await share(
+        pacs, "clean.zip", zip_bytes([("IM1", ct_image(study=clean))], compression=zipfile.ZIP_STORED)
+    )
+    await thread_says(pacs, upload.message.ts, ":white_check_mark:")
+    order = order_of(emulator, clean)
+    assert order is not None
+    assert len(order.instances) == 1
