@@ -180,10 +180,8 @@ class UploadPipeline:
         # Files recorded as landed (by an earlier attempt, or by the early upload) are not sent
         # again, nor are files PostDICOM refused in the early upload.
         already = await control.sent()
-        refused_early = early.refused_sops if early else frozenset()
-        todo = [
-            file for file in prepared.dicom if file.instance.sop_instance_uid not in already | refused_early
-        ]
+        settled = already | early.refused_sops if early else already
+        todo = [file for file in prepared.dicom if file.instance.sop_instance_uid not in settled]
         replacements = dict(job.options.replacements) if job.options.anonymize else None
         if job.options.anonymize and not replacements:
             raise JobError(
