@@ -519,8 +519,9 @@ class _DicomUpload:
         withdrawn = await self.release()
         for index, (source, last_part) in sorted(self.held.items()):
             if index in withdrawn:
+                # Its other parts may still be queued: a rewritten copy goes with the scratch
+                # directory when the upload ends, not now.
                 self.bytes_total -= last_part.range.length
-                await self._discard_rewritten(index)
                 skipped = Skipped(index, source.name, SkipReason.WITHDRAWN)
                 self.skipped.append(skipped)
                 await self.emit(skipped)

@@ -247,3 +247,32 @@ async def test_a_release_that_fails_files_nothing_and_the_next_upload_starts_cle
     assert [order.instances[f"{NEW_STUDY}.{number}"].data for number in (1, 2)] == [
         image.read_bytes() for image in images
     ]
+
+
+async def test_an_anonymized_file_withdrawn_while_its_parts_are_queued_is_not_read_after_removal(
+    emulator: PostDicomEmulator, client: PostDicomClient, tmp_path: Path
+) -> None:
+    images = [
+        write_dicom(tmp_path / f"{number}.dcm", 3 * PART, study=NEW_STUDY, sop=f"{NEW_STUDY}.{number}")
+        for number in range(6)
+    ]
+
+    async def withdraw_last() -> set[int]:
+        return {5}
+
+    # Slow replies keep the senders behind, so the last file's parts are still queued at release.
+    emulator.faults.set(emulator.account_key, latency=0.05)
+
+    result = await client.upload_dicom_files(
+        ADA_UUID,
+        MAIN_INSTITUTION_UUID,
+        images,
+        anonymize=[{"Tag": "x00100010", "Value": "ANON^WITHDRAWN"}],
+        release=withdraw_last,
+    )
+
+    assert result.files_sent == (0, 1, 2, 3, 4)
+    assert [(skip.file_index, skip.reason) for skip in result.files_skipped] == [(5, SkipReason.WITHDRAWN)]
+    order = demo_account(emulator).order_by_study(NEW_STUDY)
+    assert order is not None
+    assert f"{NEW_STUDY}.5" not in order.instances
