@@ -5,8 +5,9 @@ methods the standard library cannot undo, more members than allowed, and zip bom
 size over the absolute limit, or a compression ratio no real study reaches) reject the archive.
 Compressed members are then streamed to disk one chunk at a time, with the expanded bytes counted
 as they come, so a central directory that lies is caught too; stored members (no compression, as
-CD exports often are) are read where they lie in the archive once their CRC is checked. Member names are only used to recognise a
-DICOMDIR and to tell people what was skipped; files are written under names of our own.
+CD exports often are) are read where they lie in the archive once their CRC is checked. Member
+names are only used to recognise a DICOMDIR and to tell people what was skipped; files are written
+under names of our own.
 
 Everything here blocks: callers run it in a worker thread.
 """
@@ -79,7 +80,7 @@ class ArchiveMember:
     name: str
     size: int
     compressed_size: int
-    crc: int = 0
+    crc: int
 
     @property
     def is_dicomdir(self) -> bool:
@@ -200,17 +201,45 @@ class Archive:
 
 def _data_offset(reader: BinaryIO, info: zipfile.ZipInfo) -> int:
     """Return where a member's data starts, after its local header, which must agree on its name."""
-    reader.seek(info.header_offset)
-    header = reader.read(_LOCAL_HEADER_SIZE)
-    if len(header) != _LOCAL_HEADER_SIZE or header[:4] != b"PK\x03\x04":
+    header = _local_header(reader, info.header_offset)
+    if header is None:
         raise _damaged()
-    name_length, extra_length = struct.unpack_from("<HH", header, 26)
     # As zipfile does: a local name other than the directory's is an archive read two ways.
-    name = reader.read(name_length).decode("utf-8" if info.flag_bits & _UTF8_NAME else "cp437")
-    if name != info.orig_filename:
+    if _name(reader.read(header.name_length), info.flag_bits) != info.orig_filename:
         raise _damaged()
-    offset: int = info.header_offset + _LOCAL_HEADER_SIZE + name_length + extra_length
-    return offset
+    return header.data_offset(info.header_offset)
+
+
+@dataclass(frozen=True, slots=True)
+class _LocalHeader:
+    """The fixed part of a local file header; the name and extra field follow it."""
+
+    flags: int
+    method: int
+    crc: int
+    compressed_size: int
+    size: int
+    name_length: int
+    extra_length: int
+
+    def data_offset(self, header_offset: int) -> int:
+        """Return where the member's data starts, for a header at ``header_offset``."""
+        return header_offset + _LOCAL_HEADER_SIZE + self.name_length + self.extra_length
+
+
+def _local_header(reader: BinaryIO, offset: int) -> _LocalHeader | None:
+    """Read the fixed part of the local header at ``offset``; None if none starts there."""
+    reader.seek(offset)
+    fixed = reader.read(_LOCAL_HEADER_SIZE)
+    if len(fixed) != _LOCAL_HEADER_SIZE or fixed[:4] != b"PK\x03\x04":
+        return None
+    flags, method = struct.unpack_from("<HH", fixed, 6)
+    crc, compressed_size, size, name_length, extra_length = struct.unpack_from("<IIIHH", fixed, 14)
+    return _LocalHeader(flags, method, crc, compressed_size, size, name_length, extra_length)
+
+
+def _name(raw: bytes, flags: int, errors: str = "strict") -> str:
+    return raw.decode("utf-8" if flags & _UTF8_NAME else "cp437", errors)
 
 
 def _damaged() -> ArchiveRejected:
@@ -245,20 +274,20 @@ def read_local_entry(path: str | os.PathLike[str], offset: int, available: int) 
     if available < offset + _LOCAL_HEADER_SIZE:
         return offset + _LOCAL_HEADER_SIZE
     with open(path, "rb") as reader:
-        reader.seek(offset)
-        header = reader.read(_LOCAL_HEADER_SIZE)
-        if len(header) != _LOCAL_HEADER_SIZE or header[:4] != b"PK\x03\x04":
+        header = _local_header(reader, offset)
+        if header is None:
             return None
-        flags, method = struct.unpack_from("<HH", header, 6)
-        crc, compressed_size, size, name_length, extra_length = struct.unpack_from("<IIIHH", header, 14)
-        if flags & (_ENCRYPTED | _DATA_DESCRIPTOR) or _ZIP64_SIZE in (compressed_size, size):
+        if header.flags & (_ENCRYPTED | _DATA_DESCRIPTOR) or _ZIP64_SIZE in (
+            header.compressed_size,
+            header.size,
+        ):
             return None
-        data_offset: int = offset + _LOCAL_HEADER_SIZE + name_length + extra_length
+        data_offset = header.data_offset(offset)
         if available < data_offset:
             return data_offset
-        name = reader.read(name_length).decode("utf-8" if flags & _UTF8_NAME else "cp437", "replace")
-    stored = method == zipfile.ZIP_STORED and compressed_size == size
-    return LocalEntry(name, data_offset, compressed_size, size, crc, stored)
+        name = _name(reader.read(header.name_length), header.flags, "replace")
+    stored = header.method == zipfile.ZIP_STORED and header.compressed_size == header.size
+    return LocalEntry(name, data_offset, header.compressed_size, header.size, header.crc, stored)
 
 
 def stored_region(path: str | os.PathLike[str], entry: LocalEntry) -> FileRegion | None:
