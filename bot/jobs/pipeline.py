@@ -101,7 +101,7 @@ class UploadPipeline:
                     already=await control.sent(),
                     max_members=self.config.archive.max_members,
                 )
-                early = _EarlyUpload(self, control, arriving, visible, slack_file.size)
+                early = _EarlyUpload(self.host, control, arriving, visible, slack_file.size)
             visible(Progress(Phase.DOWNLOADING, 0, slack_file.size))
 
             def on_bytes(done: int, total: int) -> None:
@@ -175,7 +175,8 @@ class UploadPipeline:
         self, control: JobControl, prepared: Prepared, report: Report, early: _EarlyOutcome | None = None
     ) -> Outcome:
         job = control.job
-        target = await control.guarded(self.host.postdicom(job))
+        # The early upload already looked the target up (and made its folder); it is not asked twice.
+        target = early.target if early and early.target else await control.guarded(self.host.postdicom(job))
         await control.advance(UploadState.UPLOADING)
         # Files recorded as landed (by an earlier attempt, or by the early upload) are not sent
         # again, nor are files PostDICOM refused in the early upload.
@@ -336,6 +337,7 @@ class UploadPipeline:
 class _EarlyOutcome:
     """What the upload begun during the download settled, for the rest of the job to build on."""
 
+    target: PostDicomTarget | None
     orders: tuple[PatientOrder, ...]
     sent: int
     existing: int
@@ -349,7 +351,7 @@ class _EarlyUpload:
 
     def __init__(
         self,
-        pipeline: UploadPipeline,
+        host: JobHost,
         control: JobControl,
         arriving: ArrivingArchive,
         report: Report,
@@ -358,26 +360,20 @@ class _EarlyUpload:
         self.arriving = arriving
         self.control = control
         self.state = _UploadState(files_total=0, files_done=0, bytes_total=0)
-        self._report = report
+        self.target: PostDicomTarget | None = None
         # Silent until the archive is vetted: the thread's message says "downloading" until then.
-        self._quiet = True
-        self.tracker = _Tracker(control, arriving.handed_out, self.state, self._progress, count_parts=True)
-        self._task = asyncio.create_task(self._run(pipeline, control, expected_bytes))
+        self._visible = _Visible(report, shown=False)
+        self.tracker = _Tracker(control, arriving.handed_out, self.state, self._visible, count_parts=True)
+        self._task = asyncio.create_task(self._run(host, expected_bytes))
 
-    def _progress(self, progress: Progress) -> None:
-        if not self._quiet:
-            self._report(progress)
-
-    async def _run(
-        self, pipeline: UploadPipeline, control: JobControl, expected_bytes: int
-    ) -> UploadResult | None:
+    async def _run(self, host: JobHost, expected_bytes: int) -> UploadResult | None:
         files = self.arriving.files()
         first = await anext(files, None)
         if first is None:
             return None
         # It reads the workspace's connection from the database: a job abandoned meanwhile must not
         # cut that short (SQLite's transactions take the write lock from their first statement).
-        target = await control.guarded(pipeline.host.postdicom(control.job))
+        self.target = target = await self.control.guarded(host.postdicom(self.control.job))
 
         async def ranges() -> AsyncIterator[FileRange]:
             file: DicomFile | None = first
@@ -401,7 +397,7 @@ class _EarlyUpload:
         await self.control.advance(UploadState.UPLOADING)
         self.arriving.vetted(prepared)
         self.state.files_total = len(prepared.dicom)
-        self._quiet = False
+        self._visible.show()
         refused: list[int] = []
         orders: tuple[PatientOrder, ...] = ()
         try:
@@ -419,6 +415,7 @@ class _EarlyUpload:
                 orders = result.orders
         handed_out = self.arriving.handed_out
         return _EarlyOutcome(
+            target=self.target,
             orders=orders,
             sent=self.state.sent,
             existing=self.state.existing,
