@@ -31,7 +31,6 @@ SLACK_LOGIN_PAGE = """<!DOCTYPE html>
 """
 
 _REJECTION_STATUS = {"invalid_url": 404, "expired_url": 404, "used_url": 404}
-_STREAM_FROM_BYTES = 1024 * 1024
 _STREAM_CHUNK = 1024 * 1024
 
 
@@ -232,7 +231,7 @@ class SlackStub:
         self._log(FILE_DOWNLOAD, request, params, token, 200, None)
         headers = {"Content-Disposition": f'attachment; filename="{file.name}"'} if is_download else {}
         rate = self.file_bytes_per_second
-        if len(file.content) <= _STREAM_FROM_BYTES and rate is None:
+        if len(file.content) <= _STREAM_CHUNK and rate is None:
             return web.Response(body=file.content, content_type=file.mimetype, headers=headers)
         # A big file goes out a chunk at a time, as a file server streams it: handed over whole,
         # the transport would copy it twice before sending a byte more than the socket takes.
