@@ -76,6 +76,19 @@ def serve(body: bytes, content_type: str = "application/octet-stream", status: i
     return handler
 
 
+def stream_without_length(chunk: bytes, *, times: int) -> Handler:
+    """Serve ``chunk`` ``times`` over, with no Content-Length: the size is known only by reading."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        await response.prepare(request)
+        for _ in range(times):
+            await response.write(chunk)
+        return response
+
+    return handler
+
+
 async def test_a_file_streams_to_disk_with_its_hash_and_head(
     host: Host, session: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
@@ -159,14 +172,7 @@ async def test_a_declared_size_over_the_limit_is_refused_before_reading(
 async def test_a_streamed_body_over_the_limit_is_cut_off(
     host: Host, session: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
-    async def endless(request: web.Request) -> web.StreamResponse:
-        response = web.StreamResponse()
-        await response.prepare(request)
-        for _ in range(64):
-            await response.write(b"\x00" * 65536)
-        return response
-
-    host.handlers = [endless]
+    host.handlers = [stream_without_length(b"\x00" * 65536, times=64)]
     with pytest.raises(Rejected) as caught:
         await download(
             session, host.url(), TOKEN, tmp_path / "f", policy=DownloadPolicy(max_bytes=1024 * 1024)
@@ -240,14 +246,7 @@ async def test_a_file_of_many_write_batches_lands_whole_and_in_order(
 async def test_a_body_cut_off_while_a_batch_is_being_written_leaves_no_write_behind(
     host: Host, session: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
-    async def endless(request: web.Request) -> web.StreamResponse:
-        response = web.StreamResponse()
-        await response.prepare(request)
-        for _ in range(96):
-            await response.write(b"\x01" * 262144)
-        return response
-
-    host.handlers = [endless]
+    host.handlers = [stream_without_length(b"\x01" * 262144, times=96)]
     limit = 9 * 1024 * 1024
     with pytest.raises(Rejected):
         await download(session, host.url(), TOKEN, tmp_path / "f", policy=DownloadPolicy(max_bytes=limit))
