@@ -98,6 +98,14 @@ class Settings(BaseSettings):
     # Upload a zip's stored instances while it downloads; each file's last part waits until the
     # archive is vetted, so a refused zip files nothing, but its other parts have left by then.
     upload_while_downloading: bool = Field(default=True, validation_alias="PACSBOT_UPLOAD_WHILE_DOWNLOADING")
+    # A file downloaded to describe it in the ask prompt is kept for the upload that may follow,
+    # so it is not downloaded twice; 0 for either setting keeps nothing.
+    upload_keep_checked_minutes: float = Field(
+        default=30.0, ge=0, le=24 * 60, validation_alias="PACSBOT_UPLOAD_KEEP_CHECKED_MINUTES"
+    )
+    upload_keep_checked_bytes: int = Field(
+        default=2 * 1024**3, ge=0, validation_alias="PACSBOT_UPLOAD_KEEP_CHECKED_BYTES"
+    )
 
     @field_validator("encryption_key")
     @classmethod

@@ -41,6 +41,8 @@ from bot.jobs import (
     DownloadPolicy,
     Failure,
     JobError,
+    KeptDownloads,
+    KeptPolicy,
     OrderTarget,
     Outcome,
     Phase,
@@ -159,9 +161,16 @@ class Uploads:
             upload_while_downloading=settings.upload_while_downloading,
         )
         self.host = SlackJobHost(self)
+        self.kept = KeptDownloads(
+            KeptPolicy(
+                max_bytes=settings.upload_keep_checked_bytes,
+                max_seconds=settings.upload_keep_checked_minutes * 60,
+            ),
+            self.pipeline_config.temp_dir,
+        )
         self.workers = UploadWorkers(
             self.services.store.upload_jobs,
-            UploadPipeline(self.host, self.services.http, self.pipeline_config),
+            UploadPipeline(self.host, self.services.http, self.pipeline_config, self.kept),
             self.host,
             WorkerConfig(
                 concurrency=settings.upload_workers,
@@ -546,7 +555,10 @@ class Uploads:
         try:
             slack_file = await self.slack_file(workspace, file_id)
             token = await self.bot_token(workspace)
-            async with preview(self.services.http, slack_file, token, self.pipeline_config) as prepared:
+            async with preview(self.services.http, slack_file, token, self.pipeline_config) as seen:
+                prepared = seen.prepared
+                if prepared.dicom or prepared.document is not None:
+                    await self.kept.keep((workspace.key, file_id), seen.downloaded)
                 return _Checked(
                     file_id,
                     slack_file.name,
@@ -850,7 +862,8 @@ def register(app: PacsApp) -> None:
     """Listen to file shares, the prompt's buttons, the anonymization modal and ``/pacs channel``."""
     uploads = Uploads(app)
     app.extensions[UPLOADS_KEY] = uploads
-    app.extensions.setdefault(BACKGROUND_KEY, []).append(uploads.workers)
+    # Stopped in reverse: the workers first, then the copies they might still have taken.
+    app.extensions.setdefault(BACKGROUND_KEY, []).extend((uploads.kept, uploads.workers))
     store = app.services.store
 
     async def is_file_share(event: dict[str, Any]) -> bool:
@@ -959,8 +972,10 @@ def register(app: PacsApp) -> None:
         )
 
     async def on_ignore(request: PacsRequest, action: dict[str, Any]) -> None:
-        del action
+        _, file_ids, _, _ = _parse_value(str(action.get("value") or ""))
         await request.reply("OK, nothing was uploaded.", replace_original=True)
+        for file_id in file_ids:
+            await uploads.kept.drop((request.workspace.key, file_id))
 
     async def on_retry(request: PacsRequest, action: dict[str, Any]) -> None:
         job_id = str(action.get("value") or "")

@@ -2,12 +2,14 @@
 
 :mod:`worker` runs the pool of one process, :mod:`pipeline` one attempt of a job (download, check,
 unpack, upload), :mod:`download` the streaming Slack download, :mod:`prepare` the turning of a
-downloaded file into instances or a document. The app plugs in through :mod:`ports`.
+downloaded file into instances or a document, :mod:`kept` the downloads checked for a prompt and
+kept for the job. The app plugs in through :mod:`ports`.
 """
 
 from bot.jobs.download import Downloaded, DownloadPolicy, download
 from bot.jobs.errors import JobError, LeaseLost, Rejected
-from bot.jobs.pipeline import PipelineConfig, UploadPipeline, document_marker, preview
+from bot.jobs.kept import KeptDownloads, KeptPolicy
+from bot.jobs.pipeline import PipelineConfig, Preview, UploadPipeline, document_marker, preview
 from bot.jobs.ports import Failure, JobHost, JobReporter, OrderTarget, Outcome, PostDicomTarget, SlackFile
 from bot.jobs.prepare import DicomFile, DocumentFile, Prepared, prepare, safe_file_name
 from bot.jobs.progress import Phase, Progress, Throttle
@@ -23,6 +25,8 @@ __all__ = [
     "JobError",
     "JobHost",
     "JobReporter",
+    "KeptDownloads",
+    "KeptPolicy",
     "LeaseLost",
     "OrderTarget",
     "Outcome",
@@ -30,6 +34,7 @@ __all__ = [
     "PipelineConfig",
     "PostDicomTarget",
     "Prepared",
+    "Preview",
     "Progress",
     "Rejected",
     "SlackFile",

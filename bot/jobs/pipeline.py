@@ -24,8 +24,9 @@ import aiohttp
 
 from bot.dicom import ArchiveLimits, Kind
 from bot.jobs.arriving import ArrivingArchive
-from bot.jobs.download import DownloadPolicy, download
+from bot.jobs.download import Downloaded, DownloadPolicy, download
 from bot.jobs.errors import JobError, Rejected
+from bot.jobs.kept import KeptDownloads
 from bot.jobs.ports import JobHost, OrderTarget, Outcome, PostDicomTarget, SlackFile
 from bot.jobs.prepare import DicomFile, DocumentFile, Prepared, prepare
 from bot.jobs.progress import Phase, Progress
@@ -77,10 +78,17 @@ def document_marker(sha256: str) -> str:
 class UploadPipeline:
     """Run jobs: the worker pool calls :meth:`run` for each claimed job."""
 
-    def __init__(self, host: JobHost, http: aiohttp.ClientSession, config: PipelineConfig) -> None:
+    def __init__(
+        self,
+        host: JobHost,
+        http: aiohttp.ClientSession,
+        config: PipelineConfig,
+        kept: KeptDownloads | None = None,
+    ) -> None:
         self.host = host
         self.http = http
         self.config = config
+        self.kept = kept
 
     async def run(self, control: JobControl, report: Report) -> Outcome:
         """Do one attempt of a job; raise JobError (or anything else) when it fails."""
@@ -95,33 +103,35 @@ class UploadPipeline:
         started = time.monotonic()
         early: _EarlyUpload | None = None
         try:
-            if self.config.upload_while_downloading and not job.options.anonymize:
+            downloaded = await self._checked_for_prompt(control, slack_file, workdir / "download")
+            if downloaded is None and self.config.upload_while_downloading and not job.options.anonymize:
                 arriving = ArrivingArchive(
                     workdir / "download",
                     already=await control.sent(),
                     max_members=self.config.archive.max_members,
                 )
                 early = _EarlyUpload(self.host, control, arriving, visible, slack_file.size)
-            visible(Progress(Phase.DOWNLOADING, 0, slack_file.size))
+            if downloaded is None:
+                visible(Progress(Phase.DOWNLOADING, 0, slack_file.size))
 
-            def on_bytes(done: int, total: int) -> None:
-                visible(Progress(Phase.DOWNLOADING, done, total))
+                def on_bytes(done: int, total: int) -> None:
+                    visible(Progress(Phase.DOWNLOADING, done, total))
 
-            try:
-                downloaded = await download(
-                    self.http,
-                    slack_file.url,
-                    token,
-                    workdir / "download",
-                    policy=self.config.download,
-                    expected_size=slack_file.size or None,
-                    html_expected=slack_file.is_html,
-                    progress=on_bytes,
-                    written=early.arriving.written if early else None,
-                )
-            finally:
-                if early is not None:
-                    early.arriving.download_over()
+                try:
+                    downloaded = await download(
+                        self.http,
+                        slack_file.url,
+                        token,
+                        workdir / "download",
+                        policy=self.config.download,
+                        expected_size=slack_file.size or None,
+                        html_expected=slack_file.is_html,
+                        progress=on_bytes,
+                        written=early.arriving.written if early else None,
+                    )
+                finally:
+                    if early is not None:
+                        early.arriving.download_over()
 
             downloaded_at = time.monotonic()
 
@@ -168,6 +178,23 @@ class UploadPipeline:
                 # The archive was refused, or the job failed: no last part is sent, nothing is filed.
                 await early.abandon()
             await asyncio.to_thread(shutil.rmtree, workdir, True)
+
+    async def _checked_for_prompt(
+        self, control: JobControl, slack_file: SlackFile, destination: Path
+    ) -> Downloaded | None:
+        """Take the copy the ask prompt downloaded and checked, if this process still holds it."""
+        if self.kept is None:
+            return None
+        job = control.job
+        downloaded = await self.kept.take((job.workspace.key, job.slack_file_id), destination)
+        if downloaded is None:
+            return None
+        if slack_file.size and downloaded.size != slack_file.size:
+            # Not the bytes Slack holds now; the work directory's removal takes the copy away.
+            logger.info("upload job %s: the copy checked for the prompt differs in size; downloading", job.id)
+            return None
+        logger.info("upload job %s: using the copy downloaded for the prompt", job.id)
+        return downloaded
 
     # --- DICOM ------------------------------------------------------------------------------
 
@@ -579,11 +606,22 @@ def _nothing_to_upload(name: str, prepared: Prepared) -> Rejected:
     return Rejected(f"`{name}` is not DICOM, so nothing was uploaded.", code="dicom.not_dicom")
 
 
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """A shared file downloaded and checked without a job: what it holds, and the download itself."""
+
+    downloaded: Downloaded
+    prepared: Prepared
+
+
 @contextlib.asynccontextmanager
 async def preview(
     http: aiohttp.ClientSession, slack_file: SlackFile, token: str, config: PipelineConfig
-) -> AsyncIterator[Prepared]:
-    """Download and check a shared file without a job (to ask before uploading); clean up after."""
+) -> AsyncIterator[Preview]:
+    """Download and check a shared file without a job (to ask before uploading); clean up after.
+
+    The download may be moved away (to be kept for the job) before the block ends.
+    """
     workdir = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="pacsbot-preview-", dir=config.temp_dir))
     try:
         downloaded = await download(
@@ -595,6 +633,9 @@ async def preview(
             expected_size=slack_file.size or None,
             html_expected=slack_file.is_html,
         )
-        yield await prepare(downloaded.path, slack_file.name, downloaded.head, workdir, config.archive)
+        prepared = await prepare(downloaded.path, slack_file.name, downloaded.head, workdir, config.archive)
+        if prepared.document is not None:  # prepare renamed the download to the document's name
+            downloaded = replace(downloaded, path=prepared.document.path)
+        yield Preview(downloaded, prepared)
     finally:
         await asyncio.to_thread(shutil.rmtree, workdir, True)

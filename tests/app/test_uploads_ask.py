@@ -7,8 +7,10 @@ import io
 from pathlib import Path
 
 import pydicom
+import pytest
 
 from bot.sandbox.postdicom import PostDicomEmulator
+from bot.sandbox.slack import FILE_DOWNLOAD
 from bot.store import UploadMode, UploadState
 from bot.ui.uploads import (
     ANONYMIZE_ACTION,
@@ -18,7 +20,7 @@ from bot.ui.uploads import (
     IGNORE_ACTION,
     UPLOAD_ACTION,
 )
-from tests.app.harness import Scenario
+from tests.app.harness import Scenario, connected_scenario, eventually
 from tests.app.uploads_support import (
     enable_conversations_replies,
     order_of,
@@ -28,6 +30,7 @@ from tests.app.uploads_support import (
     share_many,
     thread_says,
     until,
+    workers_idle,
 )
 from tests.dicom.samples import ct_image, new_uid
 from tests.postdicom.test_dicomfiles import error_lines, run_tool, tool
@@ -189,3 +192,52 @@ async def test_a_document_outside_an_order_thread_is_left_alone(pacs: Scenario) 
 
     await until(both_done, what="both documents' jobs to finish")
     assert [message for message in pacs.slack.state.messages if message.bot_id] == []
+
+
+# --- the copy downloaded for the prompt is the one uploaded -------------------------------------
+
+
+@pytest.mark.parametrize("keep", [True, False], ids=["kept", "not-kept"])
+async def test_upload_after_the_prompt_uses_the_copy_downloaded_for_it(
+    tmp_path: Path, emulator: PostDicomEmulator, keep: bool
+) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    async with connected_scenario(
+        tmp_path,
+        emulator,
+        PACSBOT_UPLOAD_TEMP_DIR=str(scratch),
+        PACSBOT_UPLOAD_KEEP_CHECKED_MINUTES="30" if keep else "0",
+    ) as world:
+        study = new_uid()
+        upload = await share(world, "chest.dcm", ct_image(study=study))
+        prompt = await world.ephemeral(world.demo.member, "1 DICOM file, 1 study")
+        assert len(files_under(scratch)) == (1 if keep else 0)
+
+        await world.click(world.demo.member, UPLOAD_ACTION, message=prompt)
+        await thread_says(world, upload.message.ts, "`chest.dcm` is in PostDICOM")
+        await workers_idle(world)
+        assert world.slack.calls.count(FILE_DOWNLOAD) == (1 if keep else 2)
+        order = order_of(emulator, study)
+        assert order is not None
+        assert len(order.instances) == 1
+        assert files_under(scratch) == []
+
+
+async def test_ignore_removes_the_copy_kept_for_the_upload(
+    tmp_path: Path, emulator: PostDicomEmulator
+) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    async with connected_scenario(tmp_path, emulator, PACSBOT_UPLOAD_TEMP_DIR=str(scratch)) as world:
+        await share(world, "chest.dcm", ct_image())
+        prompt = await world.ephemeral(world.demo.member, "1 DICOM file, 1 study")
+        assert len(files_under(scratch)) == 1
+        await world.click(world.demo.member, IGNORE_ACTION, message=prompt)
+        await world.ephemeral(world.demo.member, "nothing was uploaded")
+        await eventually(lambda: files_under(scratch) == [] or None, what="the kept copy to be removed")
+    assert list(scratch.iterdir()) == []  # and its directory goes when the app stops
+
+
+def files_under(directory: Path) -> list[Path]:
+    return [path for path in directory.rglob("*") if path.is_file()]
