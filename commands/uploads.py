@@ -33,6 +33,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.app import metrics
 from bot.app.errors import NotConnected, UserFacingError, describe
 from bot.app.pacs_app import PacsApp
 from bot.app.request import PacsRequest, PostDicomHandle, workspace_of
@@ -204,6 +205,8 @@ class Uploads:
                     AsyncServerErrorRetryHandler(max_retry_count=3),
                 ],
             )
+            # The upload worker's calls count in /metrics like the handlers' (Bolt's own client).
+            metrics.instrument_slack_client(client)
         return client
 
     async def bot_token(self, workspace: WorkspaceRef) -> str:

@@ -13,8 +13,10 @@ from slack_sdk.errors import SlackApiError
 
 from bot.app import metrics
 from bot.sandbox.postdicom import DEMO_ACCOUNT_KEY, DEMO_API_KEY, PostDicomEmulator
-from bot.store import UploadOptions, UploadState
+from bot.store import UploadMode, UploadOptions, UploadState
 from tests.app.harness import Scenario, Transport, eventually, scenario
+from tests.app.uploads_support import set_channel, share, thread_says
+from tests.dicom.samples import ct_image
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -152,6 +154,20 @@ async def test_slack_errors_and_rate_limit_waits_are_counted(world: Scenario) ->
     assert grew("pacsbot_slack_api_errors_total", method="chat.postMessage", error="ratelimited") == 1
     assert grew("pacsbot_slack_rate_limit_waits_total", method="chat.postMessage") == 1
     assert grew("pacsbot_slack_rate_limit_wait_seconds_total", method="chat.postMessage") > 0
+
+
+async def test_the_upload_workers_slack_calls_are_counted_too(world: Scenario) -> None:
+    await set_channel(world, UploadMode.AUTO)
+    before, _ = await scrape(world)
+    world.slack.faults.rate_limit("chat.update", retry_after_seconds=0)
+    upload = await share(world, "chest.dcm", ct_image())
+    await thread_says(world, upload.message.ts, "is in PostDICOM")
+    after, _ = await scrape(world)
+    waits = "pacsbot_slack_rate_limit_waits_total"
+    assert value(after, waits, method="chat.update") - value(before, waits, method="chat.update") == 1
+    errors = "pacsbot_slack_api_errors_total"
+    labels = {"method": "chat.update", "error": "ratelimited"}
+    assert value(after, errors, **labels) - value(before, errors, **labels) == 1
 
 
 async def test_upload_jobs_are_counted_by_state_from_the_database(world: Scenario) -> None:
