@@ -22,7 +22,6 @@ from bot.ui.uploads import (
 )
 from tests.app.harness import Scenario, connected_scenario, eventually
 from tests.app.uploads_support import (
-    enable_conversations_replies,
     order_of,
     rendered,
     set_channel,
@@ -140,7 +139,6 @@ async def test_the_modal_refuses_values_dicom_cannot_hold(pacs: Scenario) -> Non
 async def test_a_document_in_an_order_thread_is_attached_to_that_order(
     pacs: Scenario, emulator: PostDicomEmulator
 ) -> None:
-    enable_conversations_replies(pacs)
     await set_channel(pacs, UploadMode.AUTO)
     study = new_uid()
     upload = await share(pacs, "chest.dcm", ct_image(study=study))
@@ -161,7 +159,6 @@ async def test_a_document_in_an_order_thread_is_attached_to_that_order(
 async def test_in_an_ask_channel_a_document_is_attached_after_asking(
     pacs: Scenario, emulator: PostDicomEmulator
 ) -> None:
-    enable_conversations_replies(pacs)
     study = new_uid()
     upload = await share(pacs, "chest.dcm", ct_image(study=study))
     prompt = await pacs.ephemeral(pacs.demo.member, "1 DICOM file")
@@ -180,7 +177,6 @@ async def test_in_an_ask_channel_a_document_is_attached_after_asking(
 
 
 async def test_a_document_outside_an_order_thread_is_left_alone(pacs: Scenario) -> None:
-    enable_conversations_replies(pacs)
     await set_channel(pacs, UploadMode.AUTO)
     first = await share(pacs, "report.pdf", b"%PDF-1.4\n" + bytes(100))
     second = await share(pacs, "notes.pdf", b"%PDF-1.4\n" + bytes(100), thread_ts=first.message.ts)

@@ -7,41 +7,18 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from bot.app.server import running
 from bot.sandbox.postdicom import DEMO_ACCOUNT_KEY, PostDicomEmulator
 from bot.sandbox.postdicom.state import Account, Order
 from bot.sandbox.slack import DemoWorkspace, FileUpload, Message, SlackStub
-from bot.sandbox.slack.model import Channel, TokenGrant, User
-from bot.sandbox.slack.web_api import _BOT_OR_USER, _Method, _Params
+from bot.sandbox.slack.model import Channel, User
 from bot.settings import load_settings
 from bot.store import AuditEntry, ChannelSettings, UploadMode, UploadState
 from tests.app.harness import Scenario, eventually
 
 T = TypeVar("T")
-
-
-def enable_conversations_replies(world: Scenario) -> None:
-    """Teach the Slack stub ``conversations.replies`` (the app reads an order's thread with it).
-
-    The stub does not have it yet; this answers as Slack does: the thread's parent first, then its
-    replies, oldest first.
-    """
-    state = world.slack.state
-
-    def replies(grant: TokenGrant, params: _Params) -> dict[str, Any]:
-        del grant
-        channel, ts = params.text("channel") or "", params.text("ts") or ""
-        messages = [
-            message
-            for message in state.messages
-            if message.channel_id == channel and (message.ts == ts or message.thread_ts == ts)
-        ]
-        return {"messages": [message.to_api() for message in messages], "has_more": False}
-
-    methods = world.slack.web_api._methods
-    methods["conversations.replies"] = _Method(replies, _BOT_OR_USER, ("channels:history", "groups:history"))
 
 
 async def set_channel(

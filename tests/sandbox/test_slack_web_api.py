@@ -311,6 +311,60 @@ async def test_conversations_info(bot_client: AsyncWebClient, workspace: DemoWor
     assert lounge["is_member"] is False
 
 
+async def test_conversations_replies_answers_a_thread_parent_first_a_page_at_a_time(
+    bot_client: AsyncWebClient, workspace: DemoWorkspace
+) -> None:
+    channel = workspace.general.id
+    parent = (await bot_client.chat_postMessage(channel=channel, text="parent"))["ts"]
+    await bot_client.chat_postMessage(channel=channel, text="elsewhere")
+    replies = [
+        (await bot_client.chat_postMessage(channel=channel, text=f"reply {index}", thread_ts=parent))["ts"]
+        for index in range(3)
+    ]
+
+    whole = await bot_client.conversations_replies(channel=channel, ts=parent)
+    assert [message["text"] for message in whole["messages"]] == ["parent", "reply 0", "reply 1", "reply 2"]
+    assert whole["has_more"] is False
+    from_a_reply = await bot_client.conversations_replies(channel=channel, ts=replies[1])
+    assert from_a_reply["messages"] == whole["messages"]
+
+    first = await bot_client.conversations_replies(channel=channel, ts=parent, limit=3)
+    assert [message["ts"] for message in first["messages"]] == [parent, *replies[:2]]
+    assert first["has_more"] is True
+    rest = await bot_client.conversations_replies(
+        channel=channel, ts=parent, limit=3, cursor=first["response_metadata"]["next_cursor"]
+    )
+    assert [message["ts"] for message in rest["messages"]] == replies[2:]
+    assert rest["has_more"] is False
+    assert rest["response_metadata"]["next_cursor"] == ""
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error"),
+    [
+        ({"ts": "1.000001"}, "thread_not_found"),
+        ({"ts": "PARENT", "cursor": "not-a-cursor"}, "invalid_cursor"),
+        ({"ts": "PARENT", "limit": "many"}, "invalid_limit"),
+        ({"ts": "PARENT", "channel": "LOUNGE"}, "not_in_channel"),
+    ],
+)
+async def test_conversations_replies_refuses_like_slack(
+    bot_client: AsyncWebClient, workspace: DemoWorkspace, arguments: dict[str, str], error: str
+) -> None:
+    parent = (await bot_client.chat_postMessage(channel=workspace.general.id, text="parent"))["ts"]
+    channel = workspace.lounge.id if arguments.get("channel") == "LOUNGE" else workspace.general.id
+    values = {
+        **arguments,
+        "channel": channel,
+        "ts": parent if arguments["ts"] == "PARENT" else arguments["ts"],
+    }
+
+    with pytest.raises(SlackApiError) as raised:
+        await bot_client.api_call("conversations.replies", params=values)
+
+    assert raised.value.response["error"] == error
+
+
 async def test_raw_get_post_form_and_json_with_token_param(
     slack: SlackStub, workspace: DemoWorkspace
 ) -> None:

@@ -6,6 +6,7 @@ into a response; everything Slack decides (auth, scopes, membership, limits) hap
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -82,6 +83,39 @@ class _Method:
     scopes: tuple[str, ...] = ()
 
 
+_MAX_PAGE = 1000  # Slack's largest page for cursor-paginated methods
+
+
+def _page_limit(params: _Params) -> int:
+    raw = params.text("limit")
+    if not raw:
+        return _MAX_PAGE
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise SlackRejection("invalid_limit") from None
+    return min(max(limit, 1), _MAX_PAGE)
+
+
+def _cursor(offset: int) -> str:
+    # Slack's cursors are opaque base64; this one only has to come back unchanged.
+    return base64.b64encode(f"next:{offset}".encode()).decode()
+
+
+def _cursor_offset(params: _Params, total: int) -> int:
+    raw = params.text("cursor")
+    if not raw:
+        return 0
+    try:
+        prefix, _, number = base64.b64decode(raw, validate=True).decode().partition(":")
+        offset = int(number)
+    except ValueError:
+        raise SlackRejection("invalid_cursor") from None
+    if prefix != "next" or not 0 < offset <= total:
+        raise SlackRejection("invalid_cursor")
+    return offset
+
+
 def _invalid_blocks(problems: list[str], error: str) -> SlackRejection:
     return SlackRejection(
         error, errors=problems, response_metadata={"messages": [f"[ERROR] {problem}" for problem in problems]}
@@ -116,6 +150,11 @@ class WebApi:
                 self._conversations_info,
                 _BOT_OR_USER,
                 ("channels:read", "groups:read", "im:read", "mpim:read"),
+            ),
+            "conversations.replies": _Method(
+                self._conversations_replies,
+                _BOT_OR_USER,
+                ("channels:history", "groups:history", "im:history", "mpim:history"),
             ),
         }
 
@@ -433,3 +472,28 @@ class WebApi:
         if params.flag("include_num_members"):
             rendered["num_members"] = len(channel.members)
         return {"channel": rendered}
+
+    def _conversations_replies(self, grant: TokenGrant, params: _Params) -> JsonObject:
+        """Answer with a thread, parent first, a page at a time (``oldest``/``latest`` are not filtered)."""
+        channel = self._channel(grant, params.text("channel"))
+        kind = "im" if channel.is_im else "groups" if channel.is_private else "channels"
+        if f"{kind}:history" not in grant.scopes:
+            raise SlackRejection(
+                "missing_scope", needed=f"{kind}:history", provided=",".join(sorted(grant.scopes))
+            )
+        if grant.user_id not in channel.members:
+            raise SlackRejection("not_in_channel")
+        message = self.state.find_message(channel.id, params.text("ts") or "")
+        if message is None:
+            raise SlackRejection("thread_not_found")
+        parent = self.state.find_message(channel.id, message.thread_ts or message.ts) or message
+        thread = [parent, *self.state.channel_history(channel, thread_ts=parent.ts)]
+        limit = _page_limit(params)
+        start = _cursor_offset(params, len(thread))
+        page = thread[start : start + limit]
+        more = start + limit < len(thread)
+        return {
+            "messages": [message.to_api() for message in page],
+            "has_more": more,
+            "response_metadata": {"next_cursor": _cursor(start + limit) if more else ""},
+        }
