@@ -15,6 +15,7 @@ import asyncio
 import json
 import logging
 import secrets
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -82,6 +83,8 @@ _DICOM_LIKE_EXTENSIONS = frozenset({"dcm", "dicom", "dic", "ima", "zip"})
 _DICOM_LIKE_TYPES = frozenset({"application/dicom", "application/zip", "application/x-zip-compressed"})
 _PREVIEWS_AT_ONCE = 3
 _MAX_FILES_PER_PROMPT = 20
+# A job renders its share's message again while the others' parts keep changing under it.
+_SHARE_RENDER_ROUNDS = 3
 
 
 def looks_meant_for_pacs(file: Mapping[str, Any]) -> bool:
@@ -185,6 +188,9 @@ class Uploads:
         self.file_names: LRUCache[str, str] = LRUCache(maxsize=10_000)
         # Slack retries an event it thinks was lost; one prompt per shared message is enough.
         self._prompted: TTLCache[str, bool] = TTLCache(maxsize=10_000, ttl=3600)
+        # The files of a share finishing in this process make their study cards one at a time,
+        # so a study's share link is made once (another replica may still make its own).
+        self.share_locks: TTLCache[str, asyncio.Lock] = TTLCache(maxsize=10_000, ttl=3600)
 
     # --- Slack access ---------------------------------------------------------------------------
 
@@ -384,17 +390,24 @@ class Uploads:
         files: Sequence[tuple[str, str, bool]],
         options: UploadOptions,
     ) -> tuple[int, int]:
-        """Create a job per file (existing ones are left alone); return (created, already known)."""
+        """Create a job per file (existing ones are left alone); return (created, already known).
+
+        The files given together are one share: they show in one message in the thread.
+        """
+        jobs = self.services.store.upload_jobs
+        share = str(uuid.uuid4())
         created = existing = 0
-        client: AsyncWebClient | None = None
-        for file_id, name, announce in files:
-            result = await self.services.store.upload_jobs.enqueue(
+        queued: list[ui.Shown] = []
+        for index, (file_id, name, announce) in enumerate(files):
+            result = await jobs.enqueue(
                 workspace,
                 file_id,
                 channel_id=channel,
                 thread_ts=thread_ts,
                 requested_by=requested_by,
                 options=options,
+                share_id=share,
+                share_index=index,
             )
             if not result.created:
                 existing += 1
@@ -403,18 +416,23 @@ class Uploads:
             if name:
                 self.file_names[file_id] = name
             if announce:
-                client = client or self.slack(await self.bot_token(workspace))
-                text, blocks = ui.progress_message(name or "file", Progress(Phase.QUEUED))
-                try:
-                    posted = await client.chat_postMessage(
-                        channel=channel, thread_ts=thread_ts, text=text, blocks=blocks, unfurl_links=False
-                    )
-                    await self.services.store.upload_jobs.set_progress_message(
-                        result.job.id, str(posted["ts"])
-                    )
-                except SlackApiError as error:
-                    reason = error.response.get("error") if error.response is not None else "no answer"
-                    logger.info("could not post a queued message: %s", reason)
+                shown = ui.progress_message(name or "file", Progress(Phase.QUEUED))
+                await jobs.set_display(result.job.id, shown.to_store())
+                queued.append(shown)
+        if queued:
+            client = self.slack(await self.bot_token(workspace))
+            text, blocks = ui.share_message(queued)
+            try:
+                posted = await client.chat_postMessage(
+                    channel=channel, thread_ts=thread_ts, text=text, blocks=blocks, unfurl_links=False
+                )
+                mine = str(posted["ts"])
+                if await jobs.claim_share_message(share, mine) != mine:
+                    # A worker took a job of the share first and posted the message itself.
+                    await client.chat_delete(channel=channel, ts=mine)
+            except SlackApiError as error:
+                reason = error.response.get("error") if error.response is not None else "no answer"
+                logger.info("could not post a queued message: %s", reason)
         if created:
             self.workers.kick()
         return created, existing
@@ -726,7 +744,12 @@ class SlackJobHost:
 
 
 class SlackReporter:
-    """Keeps one job's message in the file's thread: progress, then the study cards or the failure."""
+    """Keeps a job's part of its share's message in the file's thread: progress, then cards or the failure.
+
+    The files of one share show in one message. Each job keeps its own part with the job (so any
+    replica can render the others'), and renders the whole message again after changing its part,
+    until what it rendered is still what the share holds: whichever job writes last also renders last.
+    """
 
     def __init__(self, uploads: Uploads, job: UploadJob) -> None:
         self.uploads = uploads
@@ -747,7 +770,33 @@ class SlackReporter:
             self.ts = current.progress_message_ts if current is not None else None
         return self.ts
 
-    async def _show(self, text: str, blocks: list[dict[str, Any]]) -> None:
+    async def _show(self, shown: ui.Shown, *, final: bool = True) -> None:
+        share = self.job.share_id
+        if share is None:
+            await self._put(*ui.share_message([shown]))
+            return
+        jobs = self.uploads.services.store.upload_jobs
+        await jobs.set_display(self.job.id, shown.to_store())
+        await self._render_share(share, rounds=_SHARE_RENDER_ROUNDS if final else 1)
+
+    async def _render_share(self, share: str, *, rounds: int = _SHARE_RENDER_ROUNDS) -> None:
+        # Progress renders once (the next tick mends a stale one); an outcome renders until it
+        # has seen every other file's latest part, so the last word in the thread is complete.
+        jobs = self.uploads.services.store.upload_jobs
+        rendered: list[ui.Shown] | None = None
+        for _ in range(rounds):
+            parts = [
+                ui.Shown.from_store(display) for _, display in await jobs.share_displays(share) if display
+            ]
+            if parts == rendered:
+                return
+            if not parts:
+                await self._delete()
+                return
+            await self._put(*ui.share_message(parts))
+            rendered = parts
+
+    async def _put(self, text: str, blocks: list[dict[str, Any]]) -> None:
         client = await self._client()
         ts = await self._current_ts()
         if ts is not None:
@@ -767,34 +816,67 @@ class SlackReporter:
             blocks=blocks,
             unfurl_links=False,
         )
-        self.ts = str(posted["ts"])
-        await self.uploads.services.store.upload_jobs.set_progress_message(self.job.id, self.ts)
+        jobs = self.uploads.services.store.upload_jobs
+        mine = str(posted["ts"])
+        if self.job.share_id is None:
+            await jobs.set_progress_message(self.job.id, mine)
+        elif ts is not None:
+            await jobs.replace_share_message(self.job.share_id, mine)
+        else:
+            # Another file of the share may have posted its message meanwhile: one message stays.
+            winner = await jobs.claim_share_message(self.job.share_id, mine)
+            if winner != mine:
+                await client.chat_delete(channel=self.job.channel_id, ts=mine)
+                self.ts = winner
+                await client.chat_update(channel=self.job.channel_id, ts=winner, text=text, blocks=blocks)
+                return
+        self.ts = mine
+
+    async def _delete(self) -> None:
+        ts = await self._current_ts()
+        if ts is not None:
+            client = await self._client()
+            await client.chat_delete(channel=self.job.channel_id, ts=ts)
 
     async def progress(self, progress: Progress) -> None:
         """Show where the job is."""
-        await self._show(*ui.progress_message(self.name, progress))
+        await self._show(ui.progress_message(self.name, progress), final=False)
 
     async def done(self, outcome: Outcome) -> None:
         """Show the uploaded studies as cards with share links (or the order a document joined)."""
+        share = self.job.share_id
+        if share is None:
+            await self._done(outcome)
+            return
+        lock = self.uploads.share_locks.get(share)
+        if lock is None:
+            lock = self.uploads.share_locks[share] = asyncio.Lock()
+        async with lock:
+            await self._done(outcome)
+
+    async def _done(self, outcome: Outcome) -> None:
         workspace = self.job.workspace
         services = self.uploads.services
         settings = await services.store.workspace_settings.get(workspace)
         expires = datetime.now(UTC).date() + timedelta(days=settings.default_share_expiry_days)
         names = Names.empty()
         cards: list[ui.StudyCard] = []
+        # Several files of one study: the study's card, and its share link, are made once.
+        carded = await self._carded_by_others()
+        orders = [order for order in outcome.orders if order.patient_order_uuid.lower() not in carded]
         try:
             handle = await self.uploads.postdicom(workspace, user_id=self.job.requested_by or "")
             names = await self._names(handle)
-            for order in outcome.orders[: ui.MAX_CARDS]:
+            for order in orders[: ui.MAX_CARDS]:
                 cards.append(await self._card(handle, order, expires, with_link=outcome.kind == "dicom"))
         except (JobError, PostDicomError) as error:
             # The upload is done whatever happens here: say so, with the cards PostDICOM gave.
             logger.info(
                 "upload job %s: the study cards are incomplete (%s)", self.job.id, type(error).__name__
             )
-            cards = cards or [ui.StudyCard(order, None) for order in outcome.orders[: ui.MAX_CARDS]]
+            cards = cards or [ui.StudyCard(order, None) for order in orders[: ui.MAX_CARDS]]
         await self._show(
-            *ui.done_message(
+            ui.done_message(
                 self.name,
                 outcome,
                 cards,
@@ -804,6 +886,17 @@ class SlackReporter:
                 folder_path=self.job.options.folder_path,
             )
         )
+
+    async def _carded_by_others(self) -> set[str]:
+        """Return the orders other files of the share already show with a share link."""
+        if self.job.share_id is None:
+            return set()
+        carded = set()
+        for job, display in await self.uploads.services.store.upload_jobs.share_displays(self.job.share_id):
+            if job.id != self.job.id and display:
+                part = ui.Shown.from_store(display)
+                carded |= {uuid for uuid, _ in part.cards if ui.share_link_of(part, uuid) is not None}
+        return carded
 
     async def _names(self, handle: PostDicomHandle) -> Names:
         dictionaries, key = self.uploads.services.dictionaries, self.job.workspace.key
@@ -847,15 +940,17 @@ class SlackReporter:
     async def failed(self, failure: Failure, *, final: bool, retry_at: datetime | None) -> None:
         """Show what failed, with a Retry button or when it will retry by itself."""
         await self._show(
-            *ui.failure_message(self.name, failure, final=final, retry_at=retry_at, job_id=self.job.id)
+            ui.failure_message(self.name, failure, final=final, retry_at=retry_at, job_id=self.job.id)
         )
 
     async def dropped(self) -> None:
-        """Remove the queued message of a file that turned out not to be for PostDICOM."""
-        ts = await self._current_ts()
-        if ts is not None:
-            client = await self._client()
-            await client.chat_delete(channel=self.job.channel_id, ts=ts)
+        """Take back what a file that turned out not to be for PostDICOM showed."""
+        share = self.job.share_id
+        if share is None:
+            await self._delete()
+            return
+        await self.uploads.services.store.upload_jobs.set_display(self.job.id, None)
+        await self._render_share(share)
 
 
 # --- registration -----------------------------------------------------------------------------------

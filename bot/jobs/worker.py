@@ -93,7 +93,7 @@ class JobControl:
     async def shown(self) -> bool:
         """Tell whether the job has a message in Slack yet (someone expects to hear from it)."""
         current = await self._guard(self.jobs.get(self.job.id))
-        return current is not None and current.progress_message_ts is not None
+        return current is not None and current.is_shown
 
 
 async def _unguarded(awaitable: Awaitable[T]) -> T:

@@ -94,6 +94,14 @@ class UploadJob:
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None
+    share_id: str | None = None
+    share_index: int = 0
+    has_display: bool = False
+
+    @property
+    def is_shown(self) -> bool:
+        """Tell whether the job shows in Slack (its own message, or its part of its share's)."""
+        return self.has_display if self.share_id is not None else self.progress_message_ts is not None
 
     @property
     def is_finished(self) -> bool:
@@ -139,8 +147,14 @@ class UploadJobRepository:
         thread_ts: str | None = None,
         requested_by: str | None = None,
         options: UploadOptions | None = None,
+        share_id: str | None = None,
+        share_index: int = 0,
     ) -> EnqueueResult:
-        """Create the file's job, or return the existing one: however often a file arrives, one job."""
+        """Create the file's job, or return the existing one: however often a file arrives, one job.
+
+        Jobs given the same ``share_id`` (the files of one share) show in one Slack message, in
+        ``share_index`` order.
+        """
         options = options or UploadOptions()
         now = self._clock()
         values: dict[str, Any] = {
@@ -163,6 +177,8 @@ class UploadJobRepository:
             "order_uuids": [],
             "created_at": now,
             "updated_at": now,
+            "share_id": share_id,
+            "share_index": share_index,
         }
         # A concurrent insert of the same file waits on the unique key and then does nothing, so
         # the SELECT that follows sees whichever row won.
@@ -364,6 +380,58 @@ class UploadJobRepository:
             result = await session.execute(statement)
             return bool(affected_rows(result))
 
+    async def claim_share_message(self, share_id: str, message_ts: str) -> str:
+        """Make a message the one of a share unless it has one; return the share's message."""
+        statement = (
+            update(UploadJobRow)
+            .where(UploadJobRow.share_id == share_id, UploadJobRow.progress_message_ts.is_(None))
+            .values(progress_message_ts=message_ts)
+        )
+        current = select(UploadJobRow.progress_message_ts).where(
+            UploadJobRow.share_id == share_id, UploadJobRow.progress_message_ts.is_not(None)
+        )
+        async with self._database.transaction() as session:
+            await session.execute(statement)
+            return (await session.scalars(current.limit(1))).one_or_none() or message_ts
+
+    async def replace_share_message(self, share_id: str, message_ts: str) -> None:
+        """Point a share at a new message (its old one was deleted)."""
+        statement = (
+            update(UploadJobRow)
+            .where(UploadJobRow.share_id == share_id)
+            .values(progress_message_ts=message_ts)
+        )
+        async with self._database.transaction() as session:
+            await session.execute(statement)
+
+    async def set_display(self, job_id: str, display: Mapping[str, Any] | None) -> None:
+        """Keep the job's part of its share's message (None: it shows nothing)."""
+        encrypted = (
+            None if display is None else self._cipher.encrypt(SecretStr(json.dumps(display, sort_keys=True)))
+        )
+        statement = update(UploadJobRow).where(UploadJobRow.id == job_id).values(display_encrypted=encrypted)
+        async with self._database.transaction() as session:
+            await session.execute(statement)
+
+    async def share_displays(self, share_id: str) -> list[tuple[UploadJob, dict[str, Any] | None]]:
+        """Return the jobs of a share in order, each with its part of the message (None: not yet)."""
+        statement = (
+            select(UploadJobRow)
+            .where(UploadJobRow.share_id == share_id)
+            .order_by(UploadJobRow.share_index, UploadJobRow.created_at)
+        )
+        async with self._database.transaction() as session:
+            rows = (await session.scalars(statement)).all()
+            return [
+                (
+                    self._to_value(row),
+                    None
+                    if row.display_encrypted is None
+                    else json.loads(self._cipher.decrypt(row.display_encrypted).get_secret_value()),
+                )
+                for row in rows
+            ]
+
     async def record_sent(self, job_id: str, sop_instance_uids: Iterable[str]) -> None:
         """Remember SOP Instance UIDs the job has sent; recording one twice is harmless."""
         now = self._clock()
@@ -450,6 +518,9 @@ class UploadJobRepository:
             created_at=row.created_at,
             updated_at=row.updated_at,
             finished_at=row.finished_at,
+            share_id=row.share_id,
+            share_index=row.share_index or 0,
+            has_display=row.display_encrypted is not None,
         )
 
 

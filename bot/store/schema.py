@@ -176,6 +176,7 @@ class UploadJobRow(Base):
         UniqueConstraint("workspace_key", "slack_file_id"),
         Index(None, "state", "next_attempt_at"),
         Index(None, "state", "lease_expires_at"),
+        Index(None, "share_id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -203,6 +204,11 @@ class UploadJobRow(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
+    # The files of one share show in one Slack message: each job keeps its part of it (encrypted,
+    # as it may name a patient), and whichever job changes renders the whole message again.
+    share_id: Mapped[str | None] = mapped_column(String(36))
+    share_index: Mapped[int | None] = mapped_column(Integer)
+    display_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class SentInstanceRow(Base):

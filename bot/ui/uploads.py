@@ -3,6 +3,7 @@ anonymization modal and the channel's upload settings. Pure: values in, Block Ki
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -92,7 +93,81 @@ def progress_text(progress: Progress) -> str:
     return f"{verb} {amount}".strip()
 
 
-def progress_message(name: str, progress: Progress) -> tuple[str, list[JsonBlock]]:
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """What one job shows: a heading, its studies' cards (by order UUID) and notes.
+
+    The files of one share show in one message; :func:`share_message` puts their parts together.
+    """
+
+    text: str
+    head: list[JsonBlock]
+    cards: list[tuple[str, list[JsonBlock]]] = dataclasses.field(default_factory=list)
+    tail: list[JsonBlock] = dataclasses.field(default_factory=list)
+
+    @property
+    def blocks(self) -> list[JsonBlock]:
+        """Return the blocks of this part alone."""
+        return [*self.head, *(block for _, card in self.cards for block in card), *self.tail]
+
+    def to_store(self) -> dict[str, Any]:
+        """Return this part as JSON-ready data, to keep with the job."""
+        return {
+            "text": self.text,
+            "head": self.head,
+            "cards": [list(card) for card in self.cards],
+            "tail": self.tail,
+        }
+
+    @classmethod
+    def from_store(cls, data: Mapping[str, Any]) -> Shown:
+        """Read a part kept with a job."""
+        return cls(
+            str(data.get("text") or ""),
+            list(data.get("head") or []),
+            [(str(uuid), list(blocks)) for uuid, blocks in data.get("cards") or []],
+            list(data.get("tail") or []),
+        )
+
+
+MAX_MESSAGE_BLOCKS = 50  # Slack refuses a message with more
+
+
+def share_message(parts: Sequence[Shown]) -> tuple[str, list[JsonBlock]]:
+    """Put the parts of a share's files into one message: every file's heading, each study once."""
+    if len(parts) == 1:
+        return parts[0].text, parts[0].blocks[:MAX_MESSAGE_BLOCKS]
+    cards: dict[str, list[JsonBlock]] = {}
+    for part in parts:
+        for uuid, card in part.cards:
+            cards.setdefault(uuid, card)
+    tails = list({json.dumps(block, sort_keys=True): block for part in parts for block in part.tail}.values())
+    if len(cards) > MAX_CARDS:
+        tails.insert(
+            0,
+            to_json(
+                [context(f"…and {len(cards) - MAX_CARDS} more studies; search for them with `/pacs search`.")]
+            )[0],
+        )
+    # Every file keeps its heading; then, while Slack's limit leaves room: what is under each
+    # heading (a bar, a Retry button), the studies' cards whole, the notes.
+    room = MAX_MESSAGE_BLOCKS - len(parts)
+    blocks: list[JsonBlock] = []
+    for part in parts:
+        blocks.append(part.head[0])
+        if len(part.head) - 1 <= room:
+            blocks += part.head[1:]
+            room -= len(part.head) - 1
+    for card in list(cards.values())[:MAX_CARDS]:
+        if len(card) <= room:
+            blocks += card
+            room -= len(card)
+    blocks += tails[:room]
+    text = f"{len(parts)} files → PostDICOM: " + "; ".join(part.text for part in parts)
+    return truncate(text, 3000), blocks
+
+
+def progress_message(name: str, progress: Progress) -> Shown:
     """Render the progress message of a job: the file, a bar and where it is."""
     state = progress_text(progress)
     percent = progress.percent
@@ -102,7 +177,7 @@ def progress_message(name: str, progress: Progress) -> tuple[str, list[JsonBlock
         blocks.append(context(f"`{_bar(percent)}` {percent}%"))
     if progress.note:
         blocks.append(context(escape(progress.note)))
-    return f"{name}: {state}", to_json(blocks)
+    return Shown(f"{name}: {state}", to_json(blocks))
 
 
 # --- done -----------------------------------------------------------------------------------------
@@ -125,7 +200,7 @@ def done_message(
     *,
     expires: date,
     folder_path: str | None,
-) -> tuple[str, list[JsonBlock]]:
+) -> Shown:
     """Render a finished job: what landed where, and each study's card with its share link."""
     if outcome.kind == "document":
         head = f":white_check_mark: `{escape(outcome.document_name or name)}` attached to the order"
@@ -135,8 +210,9 @@ def done_message(
         head = f":white_check_mark: `{escape(name)}` is in PostDICOM: {_instances_summary(outcome)}"
         if folder_path:
             head += f" in folder *{escape(folder_path)}*"
-    blocks: list[Block] = [section(head)]
+    shown_cards = []
     for card in cards[:MAX_CARDS]:
+        blocks: list[Block] = []
         if card.share_url:
             blocks.append(
                 section(
@@ -144,14 +220,24 @@ def done_message(
                 )
             )
         blocks += order_blocks(card.order, phi, names)
+        shown_cards.append((card.order.patient_order_uuid.lower(), to_json(blocks)))
+    tail: list[Block] = []
     if len(cards) > MAX_CARDS:
-        blocks.append(
+        tail.append(
             context(f"…and {len(cards) - MAX_CARDS} more studies; search for them with `/pacs search`.")
         )
     notes = _notes(outcome, phi)
     if notes:
-        blocks.append(context(notes))
-    return f"{name}: uploaded to PostDICOM", to_json(blocks)
+        tail.append(context(notes))
+    return Shown(f"{name}: uploaded to PostDICOM", to_json([section(head)]), shown_cards, to_json(tail))
+
+
+def share_link_of(shown: Shown, order_uuid: str) -> list[JsonBlock] | None:
+    """Return the card a part already shows for an order, if it holds a share link."""
+    for uuid, blocks in shown.cards:
+        if uuid == order_uuid.lower() and "Open the study" in json.dumps(blocks):
+            return blocks
+    return None
 
 
 def _plural(count: int, word: str, plural: str = "") -> str:
@@ -188,7 +274,7 @@ def _notes(outcome: Outcome, phi: PhiDisplay) -> str:
 
 def failure_message(
     name: str, failure: Failure, *, final: bool, retry_at: datetime | None, job_id: str
-) -> tuple[str, list[JsonBlock]]:
+) -> Shown:
     """Render a failed attempt: what failed, and a Retry button or when it will retry by itself."""
     if final:
         blocks: list[Block] = [section(f":x: `{escape(name)}` was not uploaded. {failure.message}")]
@@ -196,13 +282,13 @@ def failure_message(
             blocks.append(
                 ActionsBlock(elements=[button("Retry", RETRY_UPLOAD_ACTION, job_id, style="primary")])
             )
-        return f"{name}: not uploaded", to_json(blocks)
+        return Shown(f"{name}: not uploaded", to_json(blocks))
     when = f"at {retry_at.strftime('%H:%M')} UTC" if retry_at is not None else "soon"
     blocks = [
         section(f":hourglass: `{escape(name)}` → PostDICOM · waiting to retry"),
         context(f"{escape(failure.message)} I will try again {when}."),
     ]
-    return f"{name}: waiting to retry", to_json(blocks)
+    return Shown(f"{name}: waiting to retry", to_json(blocks))
 
 
 # --- asking ---------------------------------------------------------------------------------------

@@ -67,6 +67,30 @@ async def test_several_files_of_one_study_become_one_order(
     assert order is not None
     assert len(order.instances) == 3
     assert emulator.uploads.counters.instances_deduplicated == 0
+    await workers_idle(pacs)
+    # One share, one message: every file's line, the study's card and its share link once.
+    [reply] = bot_replies(pacs, message.ts)
+    assert rendered(reply).count("Open the study") == 1
+    links = [share for share in emulator.state.shares_of(emulator.account_key) if share.kind == "order-link"]
+    assert len(links) == 1
+
+
+async def test_a_share_with_a_broken_file_shows_both_outcomes_in_one_message(
+    pacs: Scenario, emulator: PostDicomEmulator
+) -> None:
+    await set_channel(pacs, UploadMode.AUTO)
+    study = new_uid()
+    message = share_many(pacs, [("good.dcm", ct_image(study=study)), ("cut.dcm", ct_image()[:-300])])
+    await pacs.send(pacs.slack.payloads.message_event(message))
+
+    await thread_says(pacs, message.ts, "`good.dcm` is in PostDICOM")
+    reply = await thread_says(pacs, message.ts, "`cut.dcm` was not uploaded")
+    await workers_idle(pacs)
+    assert bot_replies(pacs, message.ts) == [reply]
+    text = rendered(reply)
+    assert "`good.dcm` is in PostDICOM" in text
+    assert text.count("Open the study") == 1
+    assert order_of(emulator, study) is not None
 
 
 async def test_a_cd_export_zip_uploads_two_studies_without_its_dicomdir(

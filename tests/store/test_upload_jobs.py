@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from bot.store import BackoffPolicy, Database, Store, UploadJob, UploadOptions, UploadState, WorkspaceRef
-from bot.store.schema import SentInstanceRow
+from bot.store.schema import SentInstanceRow, UploadJobRow
 from tests.store.conftest import TEST_BACKOFF, MutableClock
 
 WORKSPACE = WorkspaceRef(None, "T0001")
@@ -389,3 +389,58 @@ async def _get(store: Store, job_id: str) -> UploadJob:
     job = await store.upload_jobs.get(job_id)
     assert job is not None
     return job
+
+
+# --- the files of one share, shown in one message ---------------------------------------------
+
+
+async def _enqueue_share(store: Store, share: str, count: int) -> list[UploadJob]:
+    return [
+        (
+            await store.upload_jobs.enqueue(
+                WORKSPACE, f"F{share}-{index}", channel_id="C0ER", share_id=share, share_index=index
+            )
+        ).job
+        for index in reversed(range(count))  # created out of order: the index orders them
+    ]
+
+
+async def test_a_shares_parts_come_back_in_file_order_and_are_encrypted_at_rest(
+    store: Store, database: Database
+) -> None:
+    jobs = await _enqueue_share(store, "share-1", 3)
+    by_index = {job.share_index: job for job in jobs}
+    await store.upload_jobs.set_display(by_index[2].id, {"text": "Doe^Jane: uploading"})
+    await store.upload_jobs.set_display(by_index[0].id, {"text": "Doe^John: queued"})
+
+    parts = await store.upload_jobs.share_displays("share-1")
+
+    assert [(job.share_index, display) for job, display in parts] == [
+        (0, {"text": "Doe^John: queued"}),
+        (1, None),
+        (2, {"text": "Doe^Jane: uploading"}),
+    ]
+    assert [job.is_shown for job, _ in parts] == [True, False, True]
+    async with database.transaction() as session:
+        stored = b"".join(row for row in await session.scalars(select(UploadJobRow.display_encrypted)) if row)
+    assert b"Doe" not in stored
+
+    await store.upload_jobs.set_display(by_index[0].id, None)
+    assert not (await store.upload_jobs.get(by_index[0].id)).is_shown  # type: ignore[union-attr]
+
+
+async def test_the_first_message_posted_for_a_share_is_the_one_every_file_uses(store: Store) -> None:
+    await _enqueue_share(store, "share-2", 2)
+    other = await _enqueue_share(store, "share-3", 1)
+
+    assert await store.upload_jobs.claim_share_message("share-2", "1700000000.000200") == "1700000000.000200"
+    assert await store.upload_jobs.claim_share_message("share-2", "1700000000.000300") == "1700000000.000200"
+    assert {job.progress_message_ts for job, _ in await store.upload_jobs.share_displays("share-2")} == {
+        "1700000000.000200"
+    }
+    assert (await store.upload_jobs.get(other[0].id)).progress_message_ts is None  # type: ignore[union-attr]
+
+    await store.upload_jobs.replace_share_message("share-2", "1700000000.000400")
+    assert {job.progress_message_ts for job, _ in await store.upload_jobs.share_displays("share-2")} == {
+        "1700000000.000400"
+    }

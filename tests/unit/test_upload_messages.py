@@ -1,0 +1,91 @@
+"""The message a share's files show in: each file's line, each study's card once, within Slack's limit."""
+
+from __future__ import annotations
+
+import json
+
+from bot.jobs import Failure, Phase, Progress
+from bot.ui.blocks import JsonBlock
+from bot.ui.uploads import (
+    MAX_CARDS,
+    MAX_MESSAGE_BLOCKS,
+    Shown,
+    failure_message,
+    progress_message,
+    share_message,
+)
+
+
+def card(uuid: str) -> tuple[str, list[JsonBlock]]:
+    return uuid, [
+        {"type": "section", "text": {"type": "mrkdwn", "text": f":link: Open the study {uuid}"}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"order {uuid}"}]},
+    ]
+
+
+def done(name: str, *orders: str, note: str = "") -> Shown:
+    tail = [{"type": "context", "elements": [{"type": "mrkdwn", "text": note}]}] if note else []
+    head = [{"type": "section", "text": {"type": "mrkdwn", "text": f"`{name}` is in PostDICOM"}}]
+    return Shown(f"{name}: uploaded", head, [card(uuid) for uuid in orders], tail)
+
+
+def texts(blocks: list[JsonBlock]) -> str:
+    return json.dumps(blocks)
+
+
+def test_one_file_shows_exactly_its_own_part() -> None:
+    part = done("IM0.dcm", "o1", note="1 file skipped")
+    assert share_message([part]) == (part.text, part.blocks)
+
+
+def test_every_file_has_its_line_and_each_study_its_card_once() -> None:
+    text, blocks = share_message(
+        [
+            done("IM0.dcm", "o1"),
+            progress_message("IM1.dcm", Progress(Phase.UPLOADING, 50, 100)),
+            done("IM2.dcm", "o1"),
+        ]
+    )
+    rendered = texts(blocks)
+    for name in ("IM0.dcm", "IM1.dcm", "IM2.dcm"):
+        assert name in rendered
+        assert name in text
+    assert rendered.count("Open the study o1") == 1
+    assert "50%" in rendered  # the bar under the file still uploading
+
+
+def test_notes_repeated_by_several_files_show_once() -> None:
+    _, blocks = share_message(
+        [done("a.zip", "o1", note="DICOMDIR left out"), done("b.zip", "o2", note="DICOMDIR left out")]
+    )
+    assert texts(blocks).count("DICOMDIR left out") == 1
+
+
+def test_a_failed_file_keeps_its_retry_button_beside_the_others() -> None:
+    failed = failure_message(
+        "cut.dcm",
+        Failure("`cut.dcm` is truncated.", "dicom.truncated", retryable=True),
+        final=True,
+        retry_at=None,
+        job_id="J1",
+    )
+    _, blocks = share_message([done("IM0.dcm", "o1"), failed])
+    assert [block["type"] for block in blocks].count("actions") == 1
+    assert "J1" in texts(blocks)
+
+
+def test_a_large_share_stays_within_slacks_block_limit_keeping_every_line() -> None:
+    parts = [done(f"IM{index}.dcm", f"o{index}", note=f"note {index}") for index in range(60)]
+    text, blocks = share_message(parts[:45])
+    assert len(blocks) <= MAX_MESSAGE_BLOCKS
+    assert all(f"IM{index}.dcm" in texts(blocks) for index in range(45))
+    assert len(text) <= 3000
+
+    _, many_studies = share_message(parts[:10])
+    assert texts(many_studies).count("Open the study") == MAX_CARDS
+    assert "5 more studies" in texts(many_studies)
+
+
+def test_a_part_survives_being_kept_with_its_job() -> None:
+    part = done("IM0.dcm", "o1", note="n")
+    assert Shown.from_store(json.loads(json.dumps(part.to_store()))) == part
