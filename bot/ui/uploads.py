@@ -104,6 +104,7 @@ class Shown:
     head: list[JsonBlock]
     cards: list[tuple[str, list[JsonBlock]]] = dataclasses.field(default_factory=list)
     tail: list[JsonBlock] = dataclasses.field(default_factory=list)
+    status: str = "working"  # or "done", "failed" (for good)
 
     @property
     def blocks(self) -> list[JsonBlock]:
@@ -117,6 +118,7 @@ class Shown:
             "head": self.head,
             "cards": [list(card) for card in self.cards],
             "tail": self.tail,
+            "status": self.status,
         }
 
     @classmethod
@@ -127,6 +129,7 @@ class Shown:
             list(data.get("head") or []),
             [(str(uuid), list(blocks)) for uuid, blocks in data.get("cards") or []],
             list(data.get("tail") or []),
+            str(data.get("status") or "working"),
         )
 
 
@@ -149,10 +152,11 @@ def share_message(parts: Sequence[Shown]) -> tuple[str, list[JsonBlock]]:
                 [context(f"…and {len(cards) - MAX_CARDS} more studies; search for them with `/pacs search`.")]
             )[0],
         )
-    # Every file keeps its heading; then, while Slack's limit leaves room: what is under each
-    # heading (a bar, a Retry button), the studies' cards whole, the notes.
-    room = MAX_MESSAGE_BLOCKS - len(parts)
-    blocks: list[JsonBlock] = []
+    # A line for the whole share and every file's heading; then, while Slack's limit leaves room:
+    # what is under each heading (a bar, a Retry button), the studies' cards whole, the notes.
+    summary = _share_summary(parts)
+    room = MAX_MESSAGE_BLOCKS - len(parts) - 1
+    blocks: list[JsonBlock] = to_json([section(summary)])
     for part in parts:
         blocks.append(part.head[0])
         if len(part.head) - 1 <= room:
@@ -163,8 +167,22 @@ def share_message(parts: Sequence[Shown]) -> tuple[str, list[JsonBlock]]:
             blocks += card
             room -= len(card)
     blocks += tails[:room]
-    text = f"{len(parts)} files → PostDICOM: " + "; ".join(part.text for part in parts)
+    text = summary + ": " + "; ".join(part.text for part in parts)
     return truncate(text, 3000), blocks
+
+
+def _share_summary(parts: Sequence[Shown]) -> str:
+    done = sum(part.status == "done" for part in parts)
+    failed = sum(part.status == "failed" for part in parts)
+    files = _plural(len(parts), "file")
+    if done == len(parts):
+        return f":white_check_mark: *{files} shared here are in PostDICOM*"
+    if done + failed == len(parts):
+        return f":warning: *{done} of {files} shared here are in PostDICOM*; {failed} not uploaded"
+    counts = ", ".join(
+        item for item in (f"{done} done" if done else "", f"{failed} not uploaded" if failed else "") if item
+    )
+    return f":arrows_counterclockwise: *{files} → PostDICOM*" + (f" · {counts}" if counts else "")
 
 
 def progress_message(name: str, progress: Progress) -> Shown:
@@ -229,7 +247,9 @@ def done_message(
     notes = _notes(outcome, phi)
     if notes:
         tail.append(context(notes))
-    return Shown(f"{name}: uploaded to PostDICOM", to_json([section(head)]), shown_cards, to_json(tail))
+    return Shown(
+        f"{name}: uploaded to PostDICOM", to_json([section(head)]), shown_cards, to_json(tail), status="done"
+    )
 
 
 def share_link_of(shown: Shown, order_uuid: str) -> list[JsonBlock] | None:
@@ -282,7 +302,7 @@ def failure_message(
             blocks.append(
                 ActionsBlock(elements=[button("Retry", RETRY_UPLOAD_ACTION, job_id, style="primary")])
             )
-        return Shown(f"{name}: not uploaded", to_json(blocks))
+        return Shown(f"{name}: not uploaded", to_json(blocks), status="failed")
     when = f"at {retry_at.strftime('%H:%M')} UTC" if retry_at is not None else "soon"
     blocks = [
         section(f":hourglass: `{escape(name)}` → PostDICOM · waiting to retry"),

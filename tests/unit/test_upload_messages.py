@@ -26,7 +26,7 @@ def card(uuid: str) -> tuple[str, list[JsonBlock]]:
 def done(name: str, *orders: str, note: str = "") -> Shown:
     tail = [{"type": "context", "elements": [{"type": "mrkdwn", "text": note}]}] if note else []
     head = [{"type": "section", "text": {"type": "mrkdwn", "text": f"`{name}` is in PostDICOM"}}]
-    return Shown(f"{name}: uploaded", head, [card(uuid) for uuid in orders], tail)
+    return Shown(f"{name}: uploaded", head, [card(uuid) for uuid in orders], tail, status="done")
 
 
 def texts(blocks: list[JsonBlock]) -> str:
@@ -89,3 +89,40 @@ def test_a_large_share_stays_within_slacks_block_limit_keeping_every_line() -> N
 def test_a_part_survives_being_kept_with_its_job() -> None:
     part = done("IM0.dcm", "o1", note="n")
     assert Shown.from_store(json.loads(json.dumps(part.to_store()))) == part
+
+
+def test_the_first_line_sums_the_share_up() -> None:
+    working = progress_message("IM1.dcm", Progress(Phase.UPLOADING, 50, 100))
+    failed = failure_message(
+        "cut.dcm",
+        Failure("It is truncated.", "dicom.truncated", retryable=False),
+        final=True,
+        retry_at=None,
+        job_id="J",
+    )
+    waiting = failure_message(
+        "IM2.dcm",
+        Failure("PostDICOM is down.", "postdicom.down", retryable=True),
+        final=False,
+        retry_at=None,
+        job_id="K",
+    )
+
+    def first_line(*parts: Shown) -> str:
+        text, blocks = share_message(parts)
+        assert text.startswith(blocks[0]["text"]["text"])
+        return str(blocks[0]["text"]["text"])
+
+    assert (
+        first_line(done("a", "o1"), working, done("b", "o1"))
+        == ":arrows_counterclockwise: *3 files → PostDICOM* · 2 done"
+    )
+    assert first_line(done("a", "o1"), waiting) == ":arrows_counterclockwise: *2 files → PostDICOM* · 1 done"
+    assert (
+        first_line(done("a", "o1"), done("b", "o2"))
+        == ":white_check_mark: *2 files shared here are in PostDICOM*"
+    )
+    assert (
+        first_line(done("a", "o1"), failed)
+        == ":warning: *1 of 2 files shared here are in PostDICOM*; 1 not uploaded"
+    )
