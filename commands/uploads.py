@@ -968,10 +968,12 @@ def register(app: PacsApp) -> None:
         return event.get("subtype") == "file_share"
 
     async def on_file_share(event: dict[str, Any], context: AsyncBoltContext) -> None:
-        try:
-            await uploads.on_file_share(event, workspace_of(context))
-        except Exception:
-            logger.exception("handling a file share failed for team %s", context.team_id)
+        # Shutdown waits for it like any handler: the prompt's checks download and write.
+        with app.services.handling():
+            try:
+                await uploads.on_file_share(event, workspace_of(context))
+            except Exception:
+                logger.exception("handling a file share failed for team %s", context.team_id)
 
     async def ignore(event: dict[str, Any]) -> None:
         # Every other message in the channels the app is in: nothing to do, but Slack wants a 200.

@@ -64,6 +64,7 @@ class KeptDownloads:
         self._entries: OrderedDict[KeptKey, _Entry] = OrderedDict()
         self._removals: set[asyncio.Task[None]] = set()
         self._serial = 0
+        self._stopped = False
 
     @property
     def bytes_kept(self) -> int:
@@ -77,7 +78,8 @@ class KeptDownloads:
         """Nothing to start: the directory is made with the first copy kept."""
 
     async def stop(self) -> None:
-        """Remove every copy and the directory."""
+        """Remove every copy and the directory; keep nothing from now on."""
+        self._stopped = True
         for entry in self._entries.values():
             if entry.timer is not None:
                 entry.timer.cancel()
@@ -89,8 +91,9 @@ class KeptDownloads:
             await asyncio.to_thread(shutil.rmtree, directory, True)
 
     async def keep(self, key: KeptKey, downloaded: Downloaded) -> bool:
-        """Move a checked download into the store; say whether it was kept (else it stays put)."""
-        if not self.policy.enabled or downloaded.size > self.policy.max_bytes:
+        """Move a checked download into the store; say whether it was kept (else it stays put or, the
+        store stopping meanwhile, is removed)."""
+        if self._stopped or not self.policy.enabled or downloaded.size > self.policy.max_bytes:
             return False
         self._expire_due()
         await self.drop(key)
@@ -99,12 +102,27 @@ class KeptDownloads:
             logger.info("kept downloads: over budget, dropping the oldest copy")
             self._forget(oldest)
         if self._directory is None:
-            self._directory = Path(
+            directory = Path(
                 await asyncio.to_thread(tempfile.mkdtemp, prefix="pacsbot-kept-", dir=self.temp_dir)
             )
+            if self._stopped or self._directory is not None:  # stopped, or made by another keep meanwhile
+                await asyncio.to_thread(directory.rmdir)
+            else:
+                self._directory = directory
+        if self._stopped or self._directory is None:
+            return False
         self._serial += 1
         path = self._directory / f"{self._serial}.download"
-        await asyncio.to_thread(shutil.move, downloaded.path, path)
+        try:
+            await asyncio.to_thread(shutil.move, downloaded.path, path)
+        except OSError:
+            if self._stopped:  # the store's directory went while the copy moved in
+                return False
+            raise
+        if self._stopped:
+            # Stopped while the copy moved in: it goes, and nothing of the store stays behind.
+            await asyncio.to_thread(shutil.rmtree, path.parent, True)
+            return False
         entry = _Entry(replace(downloaded, path=path), self._clock() + self.policy.max_seconds)
         entry.timer = asyncio.get_running_loop().call_later(self.policy.max_seconds, self._expire, key, entry)
         if key in self._entries:  # kept again while this copy was moving in

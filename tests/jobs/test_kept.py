@@ -145,3 +145,12 @@ async def test_a_copy_that_cannot_be_moved_is_reported_missing(kept: KeptDownloa
     assert await kept.take((_WORKSPACE, "F1"), tmp_path / "gone" / "download") is None
     await kept.stop()
     assert files_under(tmp_path / "scratch") == []
+
+
+async def test_nothing_is_kept_once_stopped(kept: KeptDownloads, tmp_path: Path) -> None:
+    # A prompt's checks may still finish while the app stops: their copies are not kept.
+    await kept.stop()
+    file = downloaded(tmp_path, "late.dcm", 10)
+    assert not await kept.keep((_WORKSPACE, "F1"), file)
+    assert file.path.exists()
+    assert files_and_directories(tmp_path / "scratch") == []
