@@ -41,6 +41,7 @@ from bot.postdicom import (
     UploadEvent,
     UploadInterrupted,
     UploadResult,
+    UploadSourceError,
 )
 from bot.postdicom.upload_frames import part_count
 from bot.store import UploadState
@@ -433,6 +434,14 @@ class _EarlyUpload:
             # What completed is recorded; the rest goes the ordinary way, which retries in place.
             logger.info("upload socket dropped during the early upload; resuming the ordinary way")
             await self.tracker.settle(_landed(interrupted.completed_files, interrupted.skipped))
+        except UploadSourceError:
+            # A download that started over rewrote the zip under a part being read. Nothing of it
+            # was filed (no last part leaves before the vetting): the ordinary way sends it all,
+            # from the vetted archive; a file that cannot be read there fails the job as usual.
+            logger.info(
+                "the early upload lost its source (the download started over); uploading the ordinary way"
+            )
+            await self.tracker.settle(())
         else:
             if result is not None:
                 await self.tracker.settle(_landed(result.files_sent, result.files_skipped))

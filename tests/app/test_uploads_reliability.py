@@ -4,6 +4,7 @@ PostDICOM dropping its socket, Slack rate-limiting and failing, and a failure re
 from __future__ import annotations
 
 import asyncio
+import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -170,6 +171,30 @@ async def test_a_socket_dropped_mid_upload_is_retried_and_completes(
     job = await pacs.app.services.store.upload_jobs.find(pacs.workspace, upload.file.id)
     assert job is not None
     assert job.attempts == 1  # survived in place, not by a later attempt
+
+
+async def test_a_download_cut_while_its_images_go_out_starts_over_and_lands_each_once(
+    pacs: Scenario, emulator: PostDicomEmulator
+) -> None:
+    # Stored members go out while the zip downloads; the connection drops halfway, the download
+    # starts over, and what was read ahead is withdrawn and sent again from the vetted archive.
+    await set_channel(pacs, UploadMode.AUTO)
+    study = new_uid()
+    members = [(f"DICOM/IM{index:04d}", ct_image(study=study, rows=512, columns=512)) for index in range(24)]
+    data = zip_bytes(members, compression=zipfile.ZIP_STORED)
+    pacs.slack.faults.cut_download(after_bytes=len(data) * 2 // 3)
+    upload = await share(pacs, "study.zip", data)
+
+    done = await thread_says(pacs, upload.message.ts, ":white_check_mark:", within=60)
+    assert "24 images uploaded" in rendered(done)
+    order = order_of(emulator, study)
+    assert order is not None
+    assert len(order.instances) == 24
+    assert emulator.uploads.counters.instances_deduplicated == 0
+    assert [call.error for call in pacs.slack.calls.of(FILE_DOWNLOAD)] == ["cut", None]
+    job = await pacs.app.services.store.upload_jobs.find(pacs.workspace, upload.file.id)
+    assert job is not None
+    assert job.attempts == 1  # the download started over within the attempt
 
 
 async def test_slack_rate_limits_and_server_errors_are_ridden_out(

@@ -176,6 +176,25 @@ async def test_file_host_failures_on_demand(slack: SlackStub, workspace: DemoWor
     assert second == (200, "application/octet-stream", DICOM_LIKE)
 
 
+@pytest.mark.parametrize("size", [100, 3 * 1024 * 1024 + 5], ids=["small", "streamed"])
+async def test_a_download_can_be_cut_midway_on_demand(
+    slack: SlackStub, workspace: DemoWorkspace, size: int
+) -> None:
+    content = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    upload = slack.upload_file(
+        user=workspace.member, channel=workspace.general, name="cd.zip", content=content
+    )
+    url = slack.state.urls.file_download(upload.file)
+    slack.faults.cut_download(after_bytes=size // 2)
+
+    with pytest.raises(aiohttp.ClientPayloadError):
+        await download(url, workspace.installation.bot_token)
+    again = await download(url, workspace.installation.bot_token)
+
+    assert again[2] == content
+    assert [call.error for call in slack.calls.of(FILE_DOWNLOAD)] == ["cut", None]
+
+
 async def test_a_big_file_streams_out_whole_with_its_length(
     slack: SlackStub, workspace: DemoWorkspace
 ) -> None:

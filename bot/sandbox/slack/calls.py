@@ -70,7 +70,7 @@ class CallLog:
         self._records.clear()
 
 
-FaultKind = Literal["rate_limited", "server_error", "api_error"]
+FaultKind = Literal["rate_limited", "server_error", "api_error", "cut"]
 
 
 @dataclass
@@ -82,10 +82,11 @@ class Fault:
     retry_after_seconds: int = 1
     status: int = 500
     error: str = ""
+    after_bytes: int = 0
 
 
 class FaultPlan:
-    """Failures queued per method: 429 with ``Retry-After``, 5xx, or a Slack error code."""
+    """Failures queued per method: 429 with ``Retry-After``, 5xx, a Slack error code, a cut download."""
 
     def __init__(self) -> None:
         self._faults: dict[str, list[Fault]] = {}
@@ -103,6 +104,12 @@ class FaultPlan:
     def api_error(self, method: str, error: str, *, times: int = 1) -> None:
         """Answer the next ``times`` calls of ``method`` with ``{"ok": false, "error": error}``."""
         self._add(method, Fault("api_error", times, error=error))
+
+    def cut_download(self, *, after_bytes: int, times: int = 1) -> None:
+        """Drop the connection of the next ``times`` file downloads after ``after_bytes`` bytes of the body."""
+        if after_bytes < 0:
+            raise ValueError("after_bytes cannot be negative")
+        self._add(FILE_DOWNLOAD, Fault("cut", times, after_bytes=after_bytes))
 
     def take(self, method: str) -> Fault | None:
         """Consume one injected failure for ``method``, if any is queued."""

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from aiohttp import BasicAuth, web
 
-from bot.sandbox.slack.calls import FILE_DOWNLOAD, RESPONSE_URL, CallLog, CallRecord, FaultPlan
+from bot.sandbox.slack.calls import FILE_DOWNLOAD, RESPONSE_URL, CallLog, CallRecord, Fault, FaultPlan
 from bot.sandbox.slack.model import Channel, SlackAppConfig, SlackUrls, Team, User
 from bot.sandbox.slack.payloads import FileUpload, PayloadFactory
 from bot.sandbox.slack.socket_mode import SocketModeHub
@@ -176,8 +176,8 @@ class SlackStub:
             )
         )
 
-    def _injected_failure(self, method: str) -> web.Response | None:
-        fault = self.faults.take(method)
+    def _injected_failure(self, method: str, fault: Fault | None = None) -> web.Response | None:
+        fault = fault or self.faults.take(method)
         if fault is None:
             return None
         if fault.kind == "rate_limited":
@@ -209,7 +209,9 @@ class SlackStub:
         is_download = "/download/" in request.path
         token, _ = _credentials(request, {})
         params: dict[str, Any] = {"file": file_id, "download": is_download}
-        failure = self._injected_failure(FILE_DOWNLOAD)
+        fault = self.faults.take(FILE_DOWNLOAD)
+        cut_after = fault.after_bytes if fault is not None and fault.kind == "cut" else None
+        failure = None if cut_after is not None else self._injected_failure(FILE_DOWNLOAD, fault)
         if failure is not None:
             self._log(FILE_DOWNLOAD, request, params, token, failure.status, "injected_fault")
             return failure
@@ -228,10 +230,10 @@ class SlackStub:
         if file is None or not allowed:
             self._log(FILE_DOWNLOAD, request, params, token, 200, "login_page")
             return web.Response(text=SLACK_LOGIN_PAGE, content_type="text/html")
-        self._log(FILE_DOWNLOAD, request, params, token, 200, None)
+        self._log(FILE_DOWNLOAD, request, params, token, 200, "cut" if cut_after is not None else None)
         headers = {"Content-Disposition": f'attachment; filename="{file.name}"'} if is_download else {}
         rate = self.file_bytes_per_second
-        if len(file.content) <= _STREAM_CHUNK and rate is None:
+        if len(file.content) <= _STREAM_CHUNK and rate is None and cut_after is None:
             return web.Response(body=file.content, content_type=file.mimetype, headers=headers)
         # A big file goes out a chunk at a time, as a file server streams it: handed over whole,
         # the transport would copy it twice before sending a byte more than the socket takes.
@@ -244,6 +246,12 @@ class SlackStub:
         started = loop.time()
         for start in range(0, len(content), _STREAM_CHUNK):
             chunk = content[start : start + _STREAM_CHUNK]
+            if cut_after is not None and start + len(chunk) > cut_after:
+                # The connection drops mid-body, as a flaky network drops it: no end, no error page.
+                await response.write(chunk[: cut_after - start])
+                if request.transport is not None:
+                    request.transport.abort()
+                return response
             if rate is not None:
                 # A chunk goes when a link of that pace would have carried it to its last byte.
                 await asyncio.sleep(max(0.0, (start + len(chunk)) / rate - (loop.time() - started)))
