@@ -21,6 +21,7 @@ from pydicom.data import get_testdata_file
 
 from bot.sandbox.run import Sandbox
 from bot.sandbox.slack import DeliveryResult, InboundPayload
+from tests.dicom.samples import ct_image, new_uid
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "console"
@@ -143,6 +144,45 @@ async def test_search_share_open_the_link_and_drop_a_dicom_file(
         done_href = await done_link.first.get_attribute("href")
         assert done_href is not None
         await _open_link(page, done_href)
+        assert errors == []
+        await context.close()
+
+
+async def test_files_dropped_together_show_in_one_thread_message(
+    browser: Browser, artifacts: Path, tmp_path: Path
+) -> None:
+    study = new_uid()
+    paths = []
+    for index in range(2):
+        path = tmp_path / f"IM{index}.dcm"
+        path.write_bytes(ct_image(study=study))
+        paths.append(str(path))
+    async with Sandbox(port=0) as sandbox:
+        assert sandbox.demo is not None
+        context = await browser.new_context(viewport={"width": 1400, "height": 900})
+        page = await context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        await page.goto(f"{sandbox.url}#u={sandbox.demo.member.id}")
+        await expect(page.locator("#channel-title")).to_have_text("# general", timeout=STEP_MS)
+
+        await page.locator("#file-input").set_input_files(paths)
+        upload = page.locator(".message", has=page.locator(".file-card", has_text="IM1.dcm"))
+        await expect(upload).to_be_visible(timeout=STEP_MS)
+        prompt = page.locator(".message.ephemeral", has_text="2 DICOM files, 1 study")
+        await prompt.get_by_role("button", name="Upload", exact=True).click()
+
+        await expect(upload.locator(".replies")).to_be_visible(timeout=STEP_MS)
+        await upload.locator(".replies").click()
+        thread = page.locator("#thread-pane")
+        summary = thread.locator(".message", has_text="2 files shared here are in PostDICOM")
+        await expect(summary).to_be_visible(timeout=STEP_MS * 2)
+        await _shot(page, artifacts, "share-two-files-done")
+        # One message for the share: both files' lines, the study's card and its link once.
+        assert await thread.locator(".message", has_text="is in PostDICOM").count() == 1
+        await expect(summary).to_contain_text("IM0.dcm")
+        await expect(summary).to_contain_text("IM1.dcm")
+        assert await summary.locator("a[href*='/view/']").count() == 1
         assert errors == []
         await context.close()
 
