@@ -29,6 +29,11 @@ def done(name: str, *orders: str, note: str = "") -> Shown:
     return Shown(f"{name}: uploaded", head, [card(uuid) for uuid in orders], tail, status="done")
 
 
+def failed(name: str, *, final: bool = True, retryable: bool = True, job_id: str = "J1") -> Shown:
+    failure = Failure(f"`{name}` is truncated.", "dicom.truncated", retryable=retryable)
+    return failure_message(name, failure, final=final, retry_at=None, job_id=job_id)
+
+
 def texts(blocks: list[JsonBlock]) -> str:
     return json.dumps(blocks)
 
@@ -62,14 +67,7 @@ def test_notes_repeated_by_several_files_show_once() -> None:
 
 
 def test_a_failed_file_keeps_its_retry_button_beside_the_others() -> None:
-    failed = failure_message(
-        "cut.dcm",
-        Failure("`cut.dcm` is truncated.", "dicom.truncated", retryable=True),
-        final=True,
-        retry_at=None,
-        job_id="J1",
-    )
-    _, blocks = share_message([done("IM0.dcm", "o1"), failed])
+    _, blocks = share_message([done("IM0.dcm", "o1"), failed("cut.dcm")])
     assert [block["type"] for block in blocks].count("actions") == 1
     assert "J1" in texts(blocks)
 
@@ -93,20 +91,8 @@ def test_a_part_survives_being_kept_with_its_job() -> None:
 
 def test_the_first_line_sums_the_share_up() -> None:
     working = progress_message("IM1.dcm", Progress(Phase.UPLOADING, 50, 100))
-    failed = failure_message(
-        "cut.dcm",
-        Failure("It is truncated.", "dicom.truncated", retryable=False),
-        final=True,
-        retry_at=None,
-        job_id="J",
-    )
-    waiting = failure_message(
-        "IM2.dcm",
-        Failure("PostDICOM is down.", "postdicom.down", retryable=True),
-        final=False,
-        retry_at=None,
-        job_id="K",
-    )
+    broken = failed("cut.dcm", retryable=False)
+    waiting = failed("IM2.dcm", final=False)
 
     def first_line(*parts: Shown) -> str:
         text, blocks = share_message(parts)
@@ -123,6 +109,6 @@ def test_the_first_line_sums_the_share_up() -> None:
         == ":white_check_mark: *2 files shared here are in PostDICOM*"
     )
     assert (
-        first_line(done("a", "o1"), failed)
+        first_line(done("a", "o1"), broken)
         == ":warning: *1 of 2 files shared here are in PostDICOM*; 1 not uploaded"
     )
