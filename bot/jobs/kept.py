@@ -91,8 +91,8 @@ class KeptDownloads:
             await asyncio.to_thread(shutil.rmtree, directory, True)
 
     async def keep(self, key: KeptKey, downloaded: Downloaded) -> bool:
-        """Move a checked download into the store; say whether it was kept (else it stays put or, the
-        store stopping meanwhile, is removed)."""
+        """Move a checked download into the store; say whether it was kept."""
+        # Not kept, it stays where it was; only a store that stops while it moves in removes it.
         if self._stopped or not self.policy.enabled or downloaded.size > self.policy.max_bytes:
             return False
         self._expire_due()

@@ -105,35 +105,15 @@ class UploadPipeline:
         early: _EarlyUpload | None = None
         try:
             downloaded = await self._checked_for_prompt(control, slack_file, workdir / "download")
-            if downloaded is None and self.config.upload_while_downloading and not job.options.anonymize:
-                arriving = ArrivingArchive(
-                    workdir / "download",
-                    already=await control.sent(),
-                    max_members=self.config.archive.max_members,
-                )
-                early = _EarlyUpload(self.host, control, arriving, visible, slack_file.size)
             if downloaded is None:
-                visible(Progress(Phase.DOWNLOADING, 0, slack_file.size))
-
-                def on_bytes(done: int, total: int) -> None:
-                    visible(Progress(Phase.DOWNLOADING, done, total))
-
-                try:
-                    downloaded = await download(
-                        self.http,
-                        slack_file.url,
-                        token,
+                if self.config.upload_while_downloading and not job.options.anonymize:
+                    arriving = ArrivingArchive(
                         workdir / "download",
-                        policy=self.config.download,
-                        expected_size=slack_file.size or None,
-                        html_expected=slack_file.is_html,
-                        progress=on_bytes,
-                        written=early.arriving.written if early else None,
+                        already=await control.sent(),
+                        max_members=self.config.archive.max_members,
                     )
-                finally:
-                    if early is not None:
-                        early.arriving.download_over()
-
+                    early = _EarlyUpload(self.host, control, arriving, visible, slack_file.size)
+                downloaded = await self._download(slack_file, token, workdir / "download", visible, early)
             downloaded_at = time.monotonic()
 
             async def on_member(done: int, total: int) -> None:
@@ -179,6 +159,30 @@ class UploadPipeline:
                 # The archive was refused, or the job failed: no last part is sent, nothing is filed.
                 await early.abandon()
             await asyncio.to_thread(shutil.rmtree, workdir, True)
+
+    async def _download(
+        self, slack_file: SlackFile, token: str, path: Path, report: Report, early: _EarlyUpload | None
+    ) -> Downloaded:
+        report(Progress(Phase.DOWNLOADING, 0, slack_file.size))
+
+        def on_bytes(done: int, total: int) -> None:
+            report(Progress(Phase.DOWNLOADING, done, total))
+
+        try:
+            return await download(
+                self.http,
+                slack_file.url,
+                token,
+                path,
+                policy=self.config.download,
+                expected_size=slack_file.size or None,
+                html_expected=slack_file.is_html,
+                progress=on_bytes,
+                written=early.arriving.written if early else None,
+            )
+        finally:
+            if early is not None:
+                early.arriving.download_over()
 
     async def _checked_for_prompt(
         self, control: JobControl, slack_file: SlackFile, destination: Path
