@@ -894,8 +894,7 @@ class SlackReporter:
         carded = set()
         for job, display in await self.uploads.services.store.upload_jobs.share_displays(self.job.share_id):
             if job.id != self.job.id and display:
-                part = ui.Shown.from_store(display)
-                carded |= {uuid for uuid, _ in part.cards if ui.share_link_of(part, uuid) is not None}
+                carded |= ui.Shown.from_store(display).linked_orders
         return carded
 
     async def _names(self, handle: PostDicomHandle) -> Names:

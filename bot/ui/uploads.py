@@ -8,7 +8,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal, cast
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -93,30 +93,48 @@ def progress_text(progress: Progress) -> str:
     return f"{verb} {amount}".strip()
 
 
+ShownStatus = Literal["working", "done", "failed"]
+_STATUSES: frozenset[str] = frozenset(("working", "done", "failed"))
+
+
+@dataclass(frozen=True, slots=True)
+class ShownCard:
+    """An uploaded study's card in a job's part, and whether it carries the study's share link."""
+
+    order_uuid: str
+    linked: bool
+    blocks: list[JsonBlock]
+
+
 @dataclass(frozen=True, slots=True)
 class Shown:
-    """What one job shows: a heading, its studies' cards (by order UUID) and notes.
+    """What one job shows: a heading, its studies' cards and notes, and where the job stands.
 
     The files of one share show in one message; :func:`share_message` puts their parts together.
     """
 
     text: str
     head: list[JsonBlock]
-    cards: list[tuple[str, list[JsonBlock]]] = dataclasses.field(default_factory=list)
+    cards: list[ShownCard] = dataclasses.field(default_factory=list)
     tail: list[JsonBlock] = dataclasses.field(default_factory=list)
-    status: str = "working"  # or "done", "failed" (for good)
+    status: ShownStatus = "working"  # "failed" is for good: a retry to come is still working
 
     @property
     def blocks(self) -> list[JsonBlock]:
         """Return the blocks of this part alone."""
-        return [*self.head, *(block for _, card in self.cards for block in card), *self.tail]
+        return [*self.head, *(block for card in self.cards for block in card.blocks), *self.tail]
+
+    @property
+    def linked_orders(self) -> set[str]:
+        """Return the orders whose card here carries a share link."""
+        return {card.order_uuid for card in self.cards if card.linked}
 
     def to_store(self) -> dict[str, Any]:
         """Return this part as JSON-ready data, to keep with the job."""
         return {
             "text": self.text,
             "head": self.head,
-            "cards": [list(card) for card in self.cards],
+            "cards": [dataclasses.asdict(card) for card in self.cards],
             "tail": self.tail,
             "status": self.status,
         }
@@ -124,12 +142,16 @@ class Shown:
     @classmethod
     def from_store(cls, data: Mapping[str, Any]) -> Shown:
         """Read a part kept with a job."""
+        status = str(data.get("status") or "")
         return cls(
             str(data.get("text") or ""),
             list(data.get("head") or []),
-            [(str(uuid), list(blocks)) for uuid, blocks in data.get("cards") or []],
+            [
+                ShownCard(str(card["order_uuid"]), bool(card["linked"]), list(card["blocks"]))
+                for card in data.get("cards") or []
+            ],
             list(data.get("tail") or []),
-            str(data.get("status") or "working"),
+            cast(ShownStatus, status) if status in _STATUSES else "working",
         )
 
 
@@ -140,10 +162,12 @@ def share_message(parts: Sequence[Shown]) -> tuple[str, list[JsonBlock]]:
     """Put the parts of a share's files into one message: every file's heading, each study once."""
     if len(parts) == 1:
         return parts[0].text, parts[0].blocks[:MAX_MESSAGE_BLOCKS]
-    cards: dict[str, list[JsonBlock]] = {}
+    cards: dict[str, ShownCard] = {}
     for part in parts:
-        for uuid, card in part.cards:
-            cards.setdefault(uuid, card)
+        for card in part.cards:
+            known = cards.get(card.order_uuid)
+            if known is None or (card.linked and not known.linked):
+                cards[card.order_uuid] = card
     tails = list({json.dumps(block, sort_keys=True): block for part in parts for block in part.tail}.values())
     if len(cards) > MAX_CARDS:
         tails.insert(
@@ -163,9 +187,9 @@ def share_message(parts: Sequence[Shown]) -> tuple[str, list[JsonBlock]]:
             blocks += part.head[1:]
             room -= len(part.head) - 1
     for card in list(cards.values())[:MAX_CARDS]:
-        if len(card) <= room:
-            blocks += card
-            room -= len(card)
+        if len(card.blocks) <= room:
+            blocks += card.blocks
+            room -= len(card.blocks)
     blocks += tails[:room]
     text = summary + ": " + "; ".join(part.text for part in parts)
     return truncate(text, 3000), blocks
@@ -238,7 +262,9 @@ def done_message(
                 )
             )
         blocks += order_blocks(card.order, phi, names)
-        shown_cards.append((card.order.patient_order_uuid.lower(), to_json(blocks)))
+        shown_cards.append(
+            ShownCard(card.order.patient_order_uuid.lower(), card.share_url is not None, to_json(blocks))
+        )
     tail: list[Block] = []
     if len(cards) > MAX_CARDS:
         tail.append(
@@ -250,14 +276,6 @@ def done_message(
     return Shown(
         f"{name}: uploaded to PostDICOM", to_json([section(head)]), shown_cards, to_json(tail), status="done"
     )
-
-
-def share_link_of(shown: Shown, order_uuid: str) -> list[JsonBlock] | None:
-    """Return the card a part already shows for an order, if it holds a share link."""
-    for uuid, blocks in shown.cards:
-        if uuid == order_uuid.lower() and "Open the study" in json.dumps(blocks):
-            return blocks
-    return None
 
 
 def _plural(count: int, word: str, plural: str = "") -> str:

@@ -10,17 +10,22 @@ from bot.ui.uploads import (
     MAX_CARDS,
     MAX_MESSAGE_BLOCKS,
     Shown,
+    ShownCard,
     failure_message,
     progress_message,
     share_message,
 )
 
 
-def card(uuid: str) -> tuple[str, list[JsonBlock]]:
-    return uuid, [
-        {"type": "section", "text": {"type": "mrkdwn", "text": f":link: Open the study {uuid}"}},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": f"order {uuid}"}]},
-    ]
+def card(uuid: str) -> ShownCard:
+    return ShownCard(
+        uuid,
+        True,
+        [
+            {"type": "section", "text": {"type": "mrkdwn", "text": f":link: Open the study {uuid}"}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"order {uuid}"}]},
+        ],
+    )
 
 
 def done(name: str, *orders: str, note: str = "") -> Shown:
@@ -112,3 +117,15 @@ def test_the_first_line_sums_the_share_up() -> None:
         first_line(done("a", "o1"), broken)
         == ":warning: *1 of 2 files shared here are in PostDICOM*; 1 not uploaded"
     )
+
+
+def test_a_studys_card_with_its_share_link_wins_over_one_without() -> None:
+    unlinked = Shown(
+        "a: uploaded", done("a").head, [ShownCard("o1", False, [{"type": "divider"}])], status="done"
+    )
+    linked = done("b", "o1")
+    _, blocks = share_message([unlinked, linked])
+    assert "Open the study o1" in texts(blocks)
+    assert {"type": "divider"} not in blocks
+    assert unlinked.linked_orders == set()
+    assert linked.linked_orders == {"o1"}
