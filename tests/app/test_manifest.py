@@ -17,14 +17,14 @@ from bot.app.factory import BOT_SCOPES, build_app
 from bot.app.services import Services
 from bot.settings import load_settings
 from bot.store import Cipher
+from tests.paths import SLACK_MANIFEST_SCHEMA
 
 ROOT = Path(__file__).resolve().parents[2]
-SCHEMA = ROOT.parent / "shared" / "slack" / "manifest.schema.1.0.0.json"
 MANIFEST = yaml.safe_load((ROOT / "manifest.yml").read_text())
 
 
 def test_the_manifest_is_valid_against_slacks_schema() -> None:
-    schema = json.loads(SCHEMA.read_text())
+    schema = json.loads(SLACK_MANIFEST_SCHEMA.read_text())
     errors = sorted(
         jsonschema.Draft7Validator(schema).iter_errors(MANIFEST), key=lambda error: list(error.path)
     )

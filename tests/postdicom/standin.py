@@ -1,6 +1,6 @@
 """The recording stand-in the golden vectors were captured against, rebuilt for replaying them.
 
-It answers exactly as /work/shared/postdicom/golden/README.md says the capture stand-in did, and
+It answers exactly as tests/data/postdicom/golden/CAPTURE.md says the capture stand-in did, and
 records every HTTP request and every frame. Hooks let transport tests delay, reorder, drop and
 refuse replies. It is deliberately dumb: the stateful PostDICOM lives in bot/sandbox.
 """

@@ -18,17 +18,10 @@ from bot.sandbox.postdicom import (
     MAIN_INSTITUTION_UUID,
     PostDicomEmulator,
 )
+from tests.paths import GOLDEN_BIG
 
 # Files the demo seed does not hold.
 FIRST_STUDY = [Path(get_testdata_file(name, download=False)) for name in ("rtplan.dcm", "reportsi.dcm")]  # type: ignore[arg-type]
-GOLDEN_BIG = (
-    Path(__file__).resolve().parents[2].parent
-    / "shared"
-    / "postdicom"
-    / "golden"
-    / "files"
-    / "golden_big.dcm"
-)
 
 
 @pytest.fixture

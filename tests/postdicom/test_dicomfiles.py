@@ -39,9 +39,8 @@ from bot.postdicom.dicomfiles import (
     read_upload_identifiers,
     read_upload_identifiers_from_bytes,
 )
+from tests.paths import GOLDEN, GOLDEN_BIG
 
-GOLDEN = Path(__file__).resolve().parents[2].parent / "shared" / "postdicom" / "golden"
-GOLDEN_BIG = GOLDEN / "files" / "golden_big.dcm"
 LIBRARY_ANONYMIZATION = {DicomTag.PatientName: "ANON^PATIENT", DicomTag.PatientId: "ANON-1"}
 IDENTIFIER_KEYS = ("StudyInstanceUid", "PatientName", "PatientId", "SeriesInstanceUid", "SopInstanceUid")
 ANONYMIZED_SESSION = "0babe000-0000-4000-8000-000000000002"

@@ -5,16 +5,15 @@ from __future__ import annotations
 import contextlib
 import inspect
 import json
-from pathlib import Path
 from typing import Any
 
 import pydantic
 import pytest
 
 from bot.postdicom import InvalidParameter, PostDicomClient, ProtocolError
+from tests.paths import GOLDEN
 from tests.postdicom.standin import ACCOUNT_KEY, API_KEY, GoldenStandIn
 
-GOLDEN = Path(__file__).resolve().parents[2].parent / "shared" / "postdicom" / "golden"
 LINES = [json.loads(line) for line in (GOLDEN / "general.jsonl").read_text().splitlines()]
 INITIALIZE = LINES[0]
 CALLS = LINES[1:]

@@ -20,6 +20,7 @@ from pydicom.data import get_testdata_file
 
 from bot.postdicom import Completed, PostDicomClient, UploadEvent
 from bot.postdicom.frames import FileUploadManagementType, MessageType, SessionManagementType
+from tests.paths import GOLDEN
 from tests.postdicom.standin import (
     ACCOUNT_KEY,
     API_KEY,
@@ -30,7 +31,6 @@ from tests.postdicom.standin import (
     ReceivedFrame,
 )
 
-GOLDEN = Path(__file__).resolve().parents[2].parent / "shared" / "postdicom" / "golden"
 FOLDER_UUID = "55555555-5555-4555-8555-555555555555"
 CT_SMALL = Path(get_testdata_file("CT_small.dcm"))  # type: ignore[arg-type]
 DICOM_FILES = [CT_SMALL, GOLDEN / "files" / "golden_big.dcm"]

@@ -40,8 +40,9 @@ from bot.sandbox.postdicom.state import (
     Order,
     User,
 )
+from tests.paths import GOLDEN
 
-GOLDEN = Path("/work/shared/postdicom/golden/general.jsonl")
+GOLDEN_GENERAL = GOLDEN / "general.jsonl"
 OTHER_ACCOUNT_KEY = "0e0e0e0e-5678-4abc-9def-0123456789ab"
 OTHER_ORDER = "0e0e0e0e-3333-4333-8333-333333333333"
 OTHER_FOLDER = "0e0e0e0e-5555-4555-8555-555555555555"
@@ -92,7 +93,7 @@ async def uuids(found: list[PatientOrder]) -> set[str]:
 
 
 def test_every_method_of_the_golden_vectors_is_exercised_here() -> None:
-    names = {json.loads(line)["python_method"] for line in GOLDEN.read_text().splitlines()}
+    names = {json.loads(line)["python_method"] for line in GOLDEN_GENERAL.read_text().splitlines()}
     source = Path(__file__).read_text()
     missing = sorted(name for name in names - {"initialize"} if f".{name}(" not in source)
     assert missing == []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -32,8 +31,8 @@ from bot.sandbox.postdicom import (
 from bot.sandbox.postdicom.faults import INJECTED_ERROR_MESSAGE, parse_target
 from bot.sandbox.postdicom.rawclient import RawClientError, RawSession
 from bot.sandbox.postdicom.seed import demo_account
+from tests.paths import GOLDEN_BIG
 
-GOLDEN_BIG = Path("/work/shared/postdicom/golden/files/golden_big.dcm")
 OTHER_ACCOUNT_KEY = "0e0e0e0e-5678-4abc-9def-0123456789ab"
 OTHER_API_KEY = "0d0d0d0d-1234-4abc-8def-0123456789ab"
 

@@ -26,8 +26,8 @@ from bot.sandbox.postdicom import (
 )
 from bot.sandbox.postdicom.rawclient import RawSocket, service_get
 from bot.sandbox.postdicom.state import ApiSession
+from tests.paths import GOLDEN
 
-GOLDEN = Path("/work/shared/postdicom/golden")
 GOLDEN_API_SESSION = "5e55e55e-0000-4000-8000-000000000001"
 GOLDEN_UPLOAD_SESSION = "0babe000-0000-4000-8000-000000000002"
 GOLDEN_BIG_STUDY = "1.2.826.0.1.3680043.8.498.2001"

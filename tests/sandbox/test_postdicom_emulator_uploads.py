@@ -35,8 +35,8 @@ from bot.sandbox.postdicom import (
 )
 from bot.sandbox.postdicom.rawclient import RawSession, RawSocket
 from bot.sandbox.postdicom.state import Account, Order
+from tests.paths import GOLDEN_FILES
 
-GOLDEN_FILES = Path("/work/shared/postdicom/golden/files")
 CT_SMALL_STUDY = "1.3.6.1.4.1.5962.1.2.1.20040119072730.12322"
 MISSING = "12345678-1234-4234-8234-123456789abc"
 
