@@ -31,12 +31,6 @@ async def world(
         yield running
 
 
-@pytest.fixture
-async def emulator() -> AsyncIterator[PostDicomEmulator]:
-    async with PostDicomEmulator(seed="demo") as server:
-        yield server
-
-
 PRECONNECT = {"PACSBOT_POSTDICOM_API_KEY": DEMO_API_KEY, "PACSBOT_POSTDICOM_ACCOUNT_KEY": DEMO_ACCOUNT_KEY}
 
 

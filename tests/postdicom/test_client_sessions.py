@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pydicom
@@ -22,21 +21,6 @@ from tests.paths import GOLDEN_BIG
 
 # Files the demo seed does not hold.
 FIRST_STUDY = [Path(get_testdata_file(name, download=False)) for name in ("rtplan.dcm", "reportsi.dcm")]  # type: ignore[arg-type]
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[PostDicomEmulator]:
-    async with PostDicomEmulator(seed="demo") as server:
-        yield server
-
-
-@pytest.fixture
-async def client(emulator: PostDicomEmulator) -> AsyncIterator[PostDicomClient]:
-    async with PostDicomClient(
-        emulator.api_key, emulator.account_key, router_url=emulator.router_url
-    ) as client:
-        await client.initialize()
-        yield client
 
 
 async def test_an_expired_session_is_renewed_and_a_read_goes_through(

@@ -40,6 +40,7 @@ from bot.postdicom.dicomfiles import (
     read_upload_identifiers_from_bytes,
 )
 from tests.paths import GOLDEN, GOLDEN_BIG
+from tests.system_tools import require_tool
 
 LIBRARY_ANONYMIZATION = {DicomTag.PatientName: "ANON^PATIENT", DicomTag.PatientId: "ANON-1"}
 IDENTIFIER_KEYS = ("StudyInstanceUid", "PatientName", "PatientId", "SeriesInstanceUid", "SopInstanceUid")
@@ -1048,12 +1049,7 @@ def test_read_dicom_files_of_nothing_is_an_empty_completed_result() -> None:
 
 def tool(name: str) -> str:
     """Return the path of a Debian DICOM tool; under CI its absence is a failure, not a skip."""
-    found = shutil.which(name)
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{name} is not installed; .ci/run installs dcmtk and dicom3tools")
-        pytest.skip(f"{name} is not installed (apt-get install dcmtk dicom3tools)")
-    return found
+    return require_tool(name)
 
 
 def run_tool(*command: str) -> subprocess.CompletedProcess[str]:

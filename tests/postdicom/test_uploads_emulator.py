@@ -21,6 +21,7 @@ from bot.sandbox.postdicom import (
     PostDicomEmulator,
 )
 from bot.sandbox.postdicom.state import Account
+from tests.conftest import connected_client
 from tests.postdicom.test_uploads import PART, write_dicom
 
 CT_SMALL = Path(get_testdata_file("CT_small.dcm"))  # type: ignore[arg-type]
@@ -35,17 +36,8 @@ def demo_account(emulator: PostDicomEmulator) -> Account:
 
 
 @pytest.fixture
-async def emulator() -> AsyncIterator[PostDicomEmulator]:
-    async with PostDicomEmulator(seed="demo") as running:
-        yield running
-
-
-@pytest.fixture
 async def client(emulator: PostDicomEmulator) -> AsyncIterator[PostDicomClient]:
-    async with PostDicomClient(
-        emulator.api_key, emulator.account_key, router_url=emulator.router_url, timeout=10, upload_sockets=4
-    ) as connected:
-        await connected.initialize()
+    async with connected_client(emulator, timeout=10, upload_sockets=4) as connected:
         yield connected
 
 

@@ -70,12 +70,6 @@ async def jobs_of(store: Store, workspace: WorkspaceRef, workload: Workload) -> 
 
 
 @pytest.fixture
-async def emulator() -> AsyncIterator[PostDicomEmulator]:
-    async with PostDicomEmulator(seed="demo") as server:
-        yield server
-
-
-@pytest.fixture
 async def world(tmp_path: Path, emulator: PostDicomEmulator) -> AsyncIterator[Scenario]:
     """The app over HTTP on SQLite, connected to the emulator, uploading at once in #general and the shared channel."""
     async with scenario(

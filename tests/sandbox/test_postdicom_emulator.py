@@ -35,18 +35,6 @@ OTHER_KEY = "99999999-9999-4999-8999-999999999999"
 
 
 @pytest.fixture
-async def emulator() -> AsyncIterator[PostDicomEmulator]:
-    async with PostDicomEmulator(seed="demo") as running:
-        yield running
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
 async def raw(emulator: PostDicomEmulator, http: aiohttp.ClientSession) -> AsyncIterator[RawSession]:
     session = await RawSession.open(http, emulator.router_url, DEMO_API_KEY, DEMO_ACCOUNT_KEY)
     yield session

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -47,21 +46,6 @@ OTHER_ACCOUNT_KEY = "0e0e0e0e-5678-4abc-9def-0123456789ab"
 OTHER_ORDER = "0e0e0e0e-3333-4333-8333-333333333333"
 OTHER_FOLDER = "0e0e0e0e-5555-4555-8555-555555555555"
 MISSING = "12345678-1234-4234-8234-123456789abc"
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[PostDicomEmulator]:
-    async with PostDicomEmulator(seed="demo") as running:
-        yield running
-
-
-@pytest.fixture
-async def client(emulator: PostDicomEmulator) -> AsyncIterator[PostDicomClient]:
-    async with PostDicomClient(
-        emulator.api_key, emulator.account_key, router_url=emulator.router_url, timeout=10
-    ) as connected:
-        await connected.initialize()
-        yield connected
 
 
 def demo(emulator: PostDicomEmulator) -> Account:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
@@ -35,12 +34,6 @@ from tests.paths import GOLDEN_BIG
 
 OTHER_ACCOUNT_KEY = "0e0e0e0e-5678-4abc-9def-0123456789ab"
 OTHER_API_KEY = "0d0d0d0d-1234-4abc-8def-0123456789ab"
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[PostDicomEmulator]:
-    async with PostDicomEmulator(seed="demo") as running:
-        yield running
 
 
 def client_for(emulator: PostDicomEmulator, timeout: float = 10.0) -> PostDicomClient:

@@ -94,12 +94,6 @@ def broken_frames(draw: st.DrawFn) -> bytes:
 
 
 @pytest.fixture
-async def emulator() -> AsyncIterator[PostDicomEmulator]:
-    async with PostDicomEmulator(seed="demo") as running:
-        yield running
-
-
-@pytest.fixture
 async def raw(emulator: PostDicomEmulator) -> AsyncIterator[RawSession]:
     async with aiohttp.ClientSession() as http:
         session = await RawSession.open(http, emulator.router_url, DEMO_API_KEY, DEMO_ACCOUNT_KEY)

@@ -69,12 +69,6 @@ async def emulator() -> AsyncIterator[PostDicomEmulator]:
         yield running
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
 async def open_socket(emulator: PostDicomEmulator, http: aiohttp.ClientSession) -> RawSocket:
     return await RawSocket.connect(http, f"{emulator.websocket_url}/?ClientUniqueId={DEMO_API_KEY}")
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import AsyncIterator
 from datetime import datetime
 
 import aiohttp
 import pydicom
-import pytest
 
 from bot.postdicom import PostDicomClient
 from bot.sandbox.postdicom import (
@@ -22,27 +20,6 @@ from bot.sandbox.postdicom import (
     PostDicomEmulator,
 )
 from bot.sandbox.postdicom.state import Account, Document
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[PostDicomEmulator]:
-    async with PostDicomEmulator(seed="demo") as running:
-        yield running
-
-
-@pytest.fixture
-async def client(emulator: PostDicomEmulator) -> AsyncIterator[PostDicomClient]:
-    async with PostDicomClient(
-        emulator.api_key, emulator.account_key, router_url=emulator.router_url, timeout=10
-    ) as connected:
-        await connected.initialize()
-        yield connected
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 def demo(emulator: PostDicomEmulator) -> Account:

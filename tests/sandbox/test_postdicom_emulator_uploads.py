@@ -35,22 +35,11 @@ from bot.sandbox.postdicom import (
 )
 from bot.sandbox.postdicom.rawclient import RawSession, RawSocket
 from bot.sandbox.postdicom.state import Account, Order
+from tests.conftest import connected_client
 from tests.paths import GOLDEN_FILES
 
 CT_SMALL_STUDY = "1.3.6.1.4.1.5962.1.2.1.20040119072730.12322"
 MISSING = "12345678-1234-4234-8234-123456789abc"
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[PostDicomEmulator]:
-    async with PostDicomEmulator(seed="demo") as running:
-        yield running
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 @pytest.fixture
@@ -62,10 +51,7 @@ async def raw(emulator: PostDicomEmulator, http: aiohttp.ClientSession) -> Async
 
 @pytest.fixture
 async def client(emulator: PostDicomEmulator) -> AsyncIterator[PostDicomClient]:
-    async with PostDicomClient(
-        emulator.api_key, emulator.account_key, router_url=emulator.router_url, timeout=20, upload_sockets=3
-    ) as connected:
-        await connected.initialize()
+    async with connected_client(emulator, timeout=20, upload_sockets=3) as connected:
         yield connected
 
 

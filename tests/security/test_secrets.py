@@ -12,33 +12,16 @@ import asyncio
 import io
 import logging
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bot.logs import APP_LOGGERS, configure_logging
+from bot.logs import configure_logging
 from bot.sandbox.postdicom import DEMO_ACCOUNT_KEY, DEMO_API_KEY, PostDicomEmulator
 from bot.store import ChannelSettings, UploadMode
 from tests.app.harness import Scenario, eventually, scenario
 from tests.reliability.conftest import speed_up_retries
 from tests.reliability.workload import Workload
-
-_TOUCHED_LOGGERS = ("", *APP_LOGGERS, "slack_sdk", "slack_bolt", "aiohttp.access")
-
-
-@pytest.fixture
-def restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers = list(root.handlers)
-    levels = {name: logging.getLogger(name).level for name in _TOUCHED_LOGGERS}
-    yield
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    for handler in handlers:
-        root.addHandler(handler)
-    for name, level in levels.items():
-        logging.getLogger(name).setLevel(level)
 
 
 def database_files(directory: Path) -> dict[str, bytes]:

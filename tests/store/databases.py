@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
-import pytest
 from sqlalchemy.engine import make_url
+
+from tests.system_tools import unavailable
 
 POSTGRES_ADMIN_DSN = os.environ.get(
     "PACSBOT_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -74,10 +75,7 @@ def require_postgres() -> None:
     probe = probe_postgres()
     if probe.available:
         return
-    message = postgres_unavailable_message(probe)
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
+    unavailable("PostgreSQL", postgres_unavailable_message(probe))
 
 
 @asynccontextmanager

@@ -7,7 +7,6 @@ search would have found a plaintext value if one were there.
 from __future__ import annotations
 
 import asyncio
-import shutil
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from sqlalchemy.engine import make_url
 from bot.cli import main
 from bot.store import Cipher, Database, DecryptionError, Store, UploadOptions, WorkspaceRef
 from tests.store.test_slack_oauth import BOT_TOKEN, TOKENS, installation
+from tests.system_tools import require_tool
 
 WORKSPACE = WorkspaceRef(None, "T0001")
 API_KEY = "PLAINTEXT-API-KEY-4b1d"
@@ -108,9 +108,7 @@ async def test_postgresql_columns_hold_only_ciphertext(store: Store, cipher: Cip
 
 @pytest.mark.parametrize("backend", ["postgresql"])
 async def test_a_postgresql_dump_holds_no_plaintext_secret(store: Store, database_url: str) -> None:
-    pg_dump = shutil.which("pg_dump")
-    if pg_dump is None:
-        pytest.fail("pg_dump is not installed; install postgresql-client to run this test", pytrace=False)
+    pg_dump = require_tool("pg_dump")
     await write_every_kind_of_secret(store)
     dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
     process = await asyncio.create_subprocess_exec(

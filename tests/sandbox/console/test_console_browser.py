@@ -22,6 +22,7 @@ from pydicom.data import get_testdata_file
 from bot.sandbox.run import Sandbox
 from bot.sandbox.slack import DeliveryResult, InboundPayload
 from tests.dicom.samples import ct_image, new_uid
+from tests.system_tools import unavailable
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "console"
@@ -42,12 +43,8 @@ def _require_browser() -> None:
         missing.append("the playwright package (pip install -e '.[dev]')")
     if not CHROMIUM.exists():
         missing.append(f"{CHROMIUM} (apt-get install chromium)")
-    if not missing:
-        return
-    message = "the browser test needs " + " and ".join(missing)
-    if os.environ.get("CI") == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+    if missing:
+        unavailable("a browser", " and ".join(missing))
 
 
 @pytest.fixture
