@@ -16,6 +16,10 @@ from typing import Literal
 
 from slack_sdk.errors import SlackApiError
 
+from bot.app.grammar import UsageError, split_words
+from bot.app.guards import audited
+from bot.app.lookup import Lookup, split_reference
+from bot.app.matching import Candidate, match
 from bot.app.pacs_app import PacsApp
 from bot.app.request import PacsRequest
 from bot.postdicom import AccountUser, PatientOrder, UserGroup
@@ -37,10 +41,6 @@ from bot.ui.blocks import escape, plain_state
 from bot.ui.cards import chosen_code
 from bot.ui.orders import order_ref
 from bot.ui.values import OrderRef
-from commands.grammar import UsageError, split_words
-from commands.guards import audited
-from commands.lookup import Lookup, split_reference
-from commands.matching import Candidate, match
 from commands.order_actions import act_on_reference, listen, on_order
 from commands.order_changes import (
     ModalOrigin,

@@ -10,6 +10,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from bot.app.grammar import UsageError, split_words
+from bot.app.guards import audited
+from bot.app.lookup import Lookup, split_reference
+from bot.app.matching import Candidate, Matched, match
 from bot.app.pacs_app import PacsApp
 from bot.app.request import PacsRequest
 from bot.postdicom import FlagGroup, PatientOrder
@@ -27,10 +31,6 @@ from bot.ui.flags import (
     flag_modal,
 )
 from bot.ui.orders import order_ref
-from commands.grammar import UsageError, split_words
-from commands.guards import audited
-from commands.lookup import Lookup, split_reference
-from commands.matching import Candidate, Matched, match
 from commands.order_actions import act_on_reference, listen, on_order
 from commands.order_changes import (
     CardPlace,

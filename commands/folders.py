@@ -18,6 +18,10 @@ from slack_bolt.async_app import AsyncAck
 
 from bot.app.dictionaries import MAX_FOLDER_DEPTH, FolderEntry
 from bot.app.errors import UserFacingError
+from bot.app.grammar import UsageError, Words, parse_date, split_words, tokenize, unescape_slack
+from bot.app.guards import audited, require_permission
+from bot.app.lookup import Lookup
+from bot.app.matching import Candidate, match
 from bot.app.pacs_app import PacsApp
 from bot.app.request import PacsRequest
 from bot.postdicom import PatientOrder
@@ -34,10 +38,6 @@ from bot.ui.folders import (
 )
 from bot.ui.orders import order_ref, order_summary
 from bot.ui.values import BadActionValue, decode_uuid
-from commands.grammar import UsageError, Words, parse_date, split_words, tokenize, unescape_slack
-from commands.guards import audited, require_permission
-from commands.lookup import Lookup
-from commands.matching import Candidate, match
 from commands.order_actions import act_on_reference, on_order
 from commands.users import postdicom_user_for
 

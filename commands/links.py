@@ -11,14 +11,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from bot.app.errors import UserFacingError
+from bot.app.grammar import UsageError, tokenize, unescape_slack
+from bot.app.guards import audited
+from bot.app.lookup import Lookup
 from bot.app.pacs_app import PacsApp
 from bot.app.request import PacsRequest
 from bot.postdicom import PatientOrder
 from bot.ui.blocks import escape
 from bot.ui.order_details import is_grouped, orders_list_blocks
-from commands.grammar import UsageError, tokenize, unescape_slack
-from commands.guards import audited
-from commands.lookup import Lookup
 
 MAX_REFERENCES = 20
 

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.app.lookup import Lookup
 from bot.app.pacs_app import PacsApp
 from bot.app.request import PacsRequest
 from bot.postdicom import PatientOrder
 from bot.ui.orders import ASSIGN_ACTION, FLAG_ACTION, MORE_ACTION, PICK_ACTION, SHARE_ACTION, picker_blocks
 from bot.ui.values import BadActionValue, OrderRef
-from commands.lookup import Lookup
 
 OrderVerbHandler = Callable[[PacsRequest, Lookup, PatientOrder, str], Awaitable[None]]
 MAX_OPTIONS_IN_VALUE = 1500

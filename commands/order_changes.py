@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app.errors import UserFacingError
+from bot.app.lookup import Lookup
 from bot.app.pacs_app import PacsApp
 from bot.app.request import PacsRequest, SourceMessage
 from bot.app.router import run_answering_errors
@@ -27,7 +28,6 @@ from bot.postdicom import PatientOrder
 from bot.ui.cards import card, split_around_card
 from bot.ui.orders import order_card
 from bot.ui.values import BadActionValue, OrderRef
-from commands.lookup import Lookup
 
 logger = logging.getLogger(__name__)
 

@@ -16,6 +16,9 @@ from slack_bolt.async_app import AsyncAck, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app.errors import describe
+from bot.app.grammar import MODALITIES, UsageError
+from bot.app.guards import audited, require_permission
+from bot.app.lookup import Lookup
 from bot.app.pacs_app import PacsApp
 from bot.app.request import PacsRequest
 from bot.app.router import run_answering_errors
@@ -26,9 +29,6 @@ from bot.ui.connect import channel_from_metadata
 from bot.ui.order_details import ORDER_DELETE_ACTION, delete_order_blocks, properties_blocks
 from bot.ui.orders import order_card, order_ref, order_summary
 from bot.ui.values import BadActionValue, OrderRef
-from commands.grammar import MODALITIES, UsageError
-from commands.guards import audited, require_permission
-from commands.lookup import Lookup
 from commands.order_actions import act_on_reference, on_order
 
 logger = logging.getLogger(__name__)

@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.app.grammar import QUERY_EXAMPLE, UsageError, parse_query
+from bot.app.lookup import Lookup
 from bot.app.pacs_app import PacsApp
 from bot.app.request import PacsRequest
 from bot.store import DecryptionError
 from bot.ui.orders import PAGE_ACTION, results_blocks
-from commands.grammar import QUERY_EXAMPLE, UsageError, parse_query
-from commands.lookup import Lookup
 
 MAX_TOKEN_LENGTH = 1900
 

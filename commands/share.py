@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from bot.app.errors import NotAllowed
+from bot.app.grammar import UsageError, parse_date, split_words
+from bot.app.guards import audited, require_permission
+from bot.app.lookup import Lookup
 from bot.app.pacs_app import PacsApp
 from bot.app.request import PacsRequest
 from bot.postdicom import InvalidParameter, PatientOrder
@@ -34,9 +37,6 @@ from bot.ui.shares import (
     email_shared_blocks,
     share_link_blocks,
 )
-from commands.grammar import UsageError, parse_date, split_words
-from commands.guards import audited, require_permission
-from commands.lookup import Lookup
 from commands.order_actions import act_on_reference, on_order
 from commands.order_changes import ModalOrigin, StateValues, on_submit, open_modal
 

@@ -36,6 +36,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import metrics
 from bot.app.errors import NotConnected, UserFacingError, describe
+from bot.app.grammar import UsageError, split_words
 from bot.app.pacs_app import PacsApp
 from bot.app.request import PacsRequest, PostDicomHandle, workspace_of
 from bot.dicom import ArchiveLimits, DicomInstance, Kind, group_studies
@@ -70,7 +71,6 @@ from bot.store import (
 from bot.ui import uploads as ui
 from bot.ui.orders import Names, order_summary
 from bot.ui.values import BadActionValue, OrderRef
-from commands.grammar import UsageError, split_words
 
 logger = logging.getLogger(__name__)
 

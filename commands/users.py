@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.app.errors import UserFacingError
+from bot.app.grammar import UsageError, unescape_slack
+from bot.app.matching import Candidate, match
 from bot.app.pacs_app import PacsApp
 from bot.app.request import PacsRequest, PostDicomHandle
 from bot.postdicom import AccountUser
 from bot.store.audit import AuditOutcome
 from bot.ui.blocks import escape, message
 from bot.ui.directory import user_label, users_blocks
-from commands.grammar import UsageError, unescape_slack
-from commands.matching import Candidate, match
 
 UNLINK_WORDS = frozenset({"none", "unlink", "-", "nobody"})
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 
+from bot.app.grammar import UsageError, split_words
+from bot.app.guards import audited
+from bot.app.lookup import Lookup
 from bot.app.pacs_app import PacsApp
 from bot.app.request import PacsRequest
 from bot.postdicom import PatientOrder
 from bot.ui.shares import view_link_blocks
-from commands.grammar import UsageError, split_words
-from commands.guards import audited
-from commands.lookup import Lookup
 from commands.order_actions import act_on_reference, on_order
 
 logger = logging.getLogger(__name__)

@@ -43,10 +43,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import __version__
 from bot.app.dictionaries import SingleFlightCache
 from bot.app.errors import UserFacingError
+from bot.app.grammar import UsageError
 from bot.postdicom import PostDicomError
 from bot.postdicom.transport import set_default_observer
 from bot.store import Store, UploadState
-from commands.grammar import UsageError
 
 logger = logging.getLogger(__name__)
 

@@ -17,12 +17,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import metrics
 from bot.app.errors import NotAllowed, describe
+from bot.app.grammar import UsageError, split_command
 from bot.app.request import PacsRequest
 from bot.app.services import Services
 from bot.store import DecryptionError
 from bot.store.audit import AuditOutcome
 from bot.ui.blocks import RETRY_ACTION, retry_message
-from commands.grammar import UsageError, split_command
 
 logger = logging.getLogger(__name__)
 # Slack's limit on a button's value.

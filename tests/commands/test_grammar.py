@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from commands.grammar import (
+from bot.app.grammar import (
     OrderQuery,
     UsageError,
     dicom_name,

@@ -12,13 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from bot.app.grammar import OrderQuery, UsageError, dicom_name, parse_query, tokenize
+from bot.app.matching import Candidate, match
 from bot.app.request import PacsRequest, PostDicomHandle
 from bot.postdicom import ApiError, PatientOrder
 from bot.store import PhiDisplay
 from bot.ui.orders import Names
 from bot.ui.values import OrderRef
-from commands.grammar import OrderQuery, UsageError, dicom_name, parse_query, tokenize
-from commands.matching import Candidate, match
 
 MAX_RESULTS = 500
 
