@@ -310,7 +310,7 @@ class Uploads:
     # --- PostDICOM access -----------------------------------------------------------------------
 
     async def postdicom(self, workspace: WorkspaceRef, *, user_id: str = "") -> PostDicomHandle:
-        """Return the workspace's PostDICOM handle, or raise JobError when it is not connected."""
+        """Return the workspace's PostDICOM handle, or raise a user-facing error when it is not ready."""
         request = PacsRequest(
             services=self.services,
             workspace=workspace,
@@ -324,10 +324,6 @@ class Uploads:
                 "This workspace is no longer connected to PostDICOM; an admin can reconnect it with `/pacs connect`.",
                 code="postdicom.not_connected",
                 retryable=False,
-            ) from None
-        except UserFacingError as error:
-            raise JobError(
-                f"{error.message} {error.hint}".strip(), code="postdicom.setup", retryable=False
             ) from None
 
     async def ensure_folder(self, workspace: WorkspaceRef, handle: PostDicomHandle, path: str) -> str:
@@ -623,10 +619,7 @@ class Uploads:
         """Check that every file id is a file of this workspace (values can be forged); return names."""
         names = []
         for file_id in file_ids:
-            try:
-                names.append((await self.slack_file(workspace, file_id)).name)
-            except JobError as error:
-                raise UserFacingError(error.message) from None
+            names.append((await self.slack_file(workspace, file_id)).name)
         return names
 
 
@@ -706,8 +699,10 @@ class SlackJobHost:
 
     def explain(self, error: BaseException) -> Failure:
         """Turn an attempt's error into words for the thread and a retry decision."""
-        if isinstance(error, JobError):
-            return Failure(error.message, error.code, error.retryable)
+        if isinstance(error, UsageError):
+            return Failure(error.message, "upload.folder", False)
+        if isinstance(error, UserFacingError):
+            return Failure(error.text, error.code, error.retryable)
         if isinstance(error, DocumentTooLarge):
             return Failure(
                 "The document is too large for PostDICOM (10 MB at most).", "document.too_large", False
@@ -716,8 +711,6 @@ class SlackJobHost:
             return Failure(
                 "An anonymization value cannot be written into these files.", "anonymize.invalid", False
             )
-        if isinstance(error, UsageError):
-            return Failure(error.message, "upload.folder", False)
         if isinstance(error, PostDicomError):
             message = describe(error)
             return Failure(message.text, "postdicom." + type(error).__name__.lower()[:40], message.retryable)
@@ -1150,10 +1143,7 @@ async def configure_channel(uploads: Uploads, request: PacsRequest) -> None:
         if folder.strip().lower() in ("", "none", "-"):
             folder_uuid = folder_path = None
         else:
-            try:
-                handle = await uploads.postdicom(request.workspace, user_id=request.user_id)
-            except JobError as error:
-                raise UserFacingError(error.message) from None
+            handle = await uploads.postdicom(request.workspace, user_id=request.user_id)
             folder_path = "/".join(part.strip() for part in folder.strip("/").split("/") if part.strip())
             folder_uuid = await uploads.ensure_folder(request.workspace, handle, folder_path)
     updated = ChannelSettings(

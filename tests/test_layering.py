@@ -15,7 +15,7 @@ import pytest
 
 from tests.paths import ROOT
 
-BASE = {"bot.settings", "bot.logs"}
+BASE = {"bot.settings", "bot.logs", "bot.errors"}
 CLIENT = {"bot.postdicom"}
 DICOM = {"bot.dicom"}
 STORE = {"bot.store", "bot.settings"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.errors import UsageError, UserFacingError
 from bot.postdicom import (
     ApiError,
     AuthenticationError,
@@ -21,27 +22,22 @@ from bot.postdicom import (
 )
 
 
-class UserFacingError(Exception):
-    """An error whose message is written for the person who asked, and safe to show them."""
-
-    def __init__(self, message: str, *, hint: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-
 class NotConnected(UserFacingError):
     """The workspace has no PostDICOM account yet."""
 
     def __init__(self) -> None:
         super().__init__(
             "This workspace is not connected to PostDICOM yet.",
+            code="postdicom.not_connected",
             hint="Ask a workspace admin to run `/pacs connect`.",
         )
 
 
 class NotAllowed(UserFacingError):
     """The user may not do this here."""
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(message, code="not_allowed", hint=hint)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +48,13 @@ class SafeMessage:
     retryable: bool = False
 
 
+__all__ = ["NotAllowed", "NotConnected", "SafeMessage", "UsageError", "UserFacingError", "describe"]
+
+
 def describe(error: BaseException) -> SafeMessage:
     """Turn any error into a short, specific, user-safe message."""
     if isinstance(error, UserFacingError):
-        return SafeMessage(f"{error.message} {error.hint}".strip())
+        return SafeMessage(error.text, retryable=error.retryable)
     if isinstance(error, InvalidParameter):
         return SafeMessage(f"PostDICOM would not accept the {error.name}: it is not in {error.kind} format.")
     if isinstance(error, AuthenticationError):

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
+from bot.errors import UsageError as UsageError  # the grammar raises it; callers catch it from here
+
 MAX_TEXT_LENGTH = 2000
 MODALITIES = frozenset(
     [
@@ -51,15 +53,6 @@ _SLACK_ESCAPE = re.compile(r"<([@#!]?)([^<>|]*)(?:\|([^<>]*))?>")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _RELATIVE = re.compile(r"(\d{1,4})([dwmy])", re.IGNORECASE)
 _DAYS_PER_UNIT = {"d": 1, "w": 7, "m": 30, "y": 365}
-
-
-class UsageError(ValueError):
-    """The text could not be understood; ``message`` says why and ``example`` shows the fix."""
-
-    def __init__(self, message: str, example: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.example = example
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,20 +1,16 @@
-"""What can go wrong with an upload job, said in words fit for the person who shared the file."""
+"""What can go wrong with an upload job: kinds of the one user-facing error, said in words fit for
+the person who shared the file."""
 
 from __future__ import annotations
 
+from bot.errors import UserFacingError
 
-class JobError(Exception):
-    """A failure a person can be told about.
 
-    ``message`` is user-safe (no patient data, no URLs, no tokens), ``code`` is a short identifier
-    for the audit log, and ``retryable`` says whether trying again later may succeed.
-    """
+class JobError(UserFacingError):
+    """An upload failure a person can be told about; every one names its ``code`` and ``retryable``."""
 
     def __init__(self, message: str, *, code: str, retryable: bool) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.retryable = retryable
+        super().__init__(message, code=code, retryable=retryable)
 
 
 class Rejected(JobError):
