@@ -15,6 +15,22 @@ from bot.logs import APP_LOGGERS
 from bot.postdicom import PostDicomClient
 from bot.sandbox.postdicom import PostDicomEmulator
 
+# Modules whose tests start processes of their own (the app, the sandbox, Chromium).
+_STARTS_PROCESSES = {
+    "tests/reliability/test_processes.py",
+    "tests/sandbox/console/test_sandbox_cli.py",
+    "tests/sandbox/console/test_console_browser.py",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the tests that need more than this process: ``make check`` runs the rest."""
+    for item in items:
+        module = item.path.relative_to(config.rootpath).as_posix()
+        if module in _STARTS_PROCESSES or "postgresql" in item.name:
+            item.add_marker(pytest.mark.external)
+
+
 # Every logger that ``configure_logging`` touches.
 _TOUCHED_LOGGERS = ("", *APP_LOGGERS, "slack_sdk", "slack_bolt", "aiohttp.access")
 

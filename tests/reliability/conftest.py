@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,8 @@ from bot.store import BackoffPolicy, ChannelSettings, Store, UploadJob, UploadMo
 from tests.app.harness import Scenario, scenario
 from tests.reliability.workload import SUMMARY_COLUMNS, Outcome, Workload
 
-OUTCOMES: list[Outcome] = []
+# Rows of the summary table; with pytest-xdist each worker sends its rows to the controller.
+ROWS: list[tuple[str, ...]] = []
 
 # Uploads retry after a failed attempt; the suite must finish in minutes, not wait half a minute.
 FAST_RETRIES = BackoffPolicy(base_seconds=0.2, max_seconds=1.0, max_attempts=8)
@@ -25,25 +27,38 @@ FAST_UPLOADS = {
 
 def record(outcome: Outcome) -> None:
     """Keep an outcome for the summary table and fail the test if anything was lost."""
-    OUTCOMES.append(outcome)
+    ROWS.append(outcome.row())
     assert outcome.ok, outcome.explain()
 
 
-def summary_lines(outcomes: list[Outcome]) -> list[str]:
+def summary_lines(outcome_rows: list[tuple[str, ...]]) -> list[str]:
     """Render the faults x outcomes table."""
-    rows = [SUMMARY_COLUMNS, *(outcome.row() for outcome in outcomes)]
+    rows = [SUMMARY_COLUMNS, *outcome_rows]
     widths = [max(len(row[index]) for row in rows) for index in range(len(SUMMARY_COLUMNS))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return lines
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """In a pytest-xdist worker, hand this worker's rows to the controller."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["fault_suite_rows"] = [list(row) for row in ROWS]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """In the pytest-xdist controller, gather a finished worker's rows."""
+    ROWS.extend(tuple(row) for row in getattr(node, "workeroutput", {}).get("fault_suite_rows", []))
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Print the fault suite's table after the run."""
-    if not OUTCOMES:
+    if not ROWS:
         return
     terminalreporter.section("fault suite: faults x outcomes")
-    for line in summary_lines(OUTCOMES):
+    for line in summary_lines(ROWS):
         terminalreporter.write_line(line)
 
 
