@@ -12,7 +12,7 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from slack_bolt.async_app import AsyncAck
 
@@ -65,6 +65,24 @@ class FolderShare:
     upload: bool
     download: bool
     institution: str
+
+
+class FolderShareCall(TypedDict):
+    """The arguments PostDICOM's four folder shares (link or e-mail, view or upload) begin with."""
+
+    user_uuid: str
+    folder_uuid: str
+    share_password: str | None
+    share_title: str | None
+    share_description: str | None
+    expire_date: str
+
+
+class EmailRecipients(TypedDict):
+    """Who a folder share by e-mail goes to, and who gets its password."""
+
+    email: str | None
+    email_for_sending_share_password: str | None
 
 
 async def folder_entries(request: PacsRequest, lookup: Lookup, *, fresh: bool = False) -> list[FolderEntry]:
@@ -393,15 +411,27 @@ def register(app: PacsApp) -> None:
                 raise UsageError(
                     "say which institution uploads go to", "/pacs folder share Cases link upload inst:Main"
                 )
+        # PostDICOM asks the share password and description of the caller; the app lets it choose.
+        folder_share = FolderShareCall(
+            user_uuid=user,
+            folder_uuid=uuid,
+            share_password=None,
+            share_title=title,
+            share_description=None,
+            expire_date=expires,
+        )
+        by_email = EmailRecipients(
+            email=plan.email, email_for_sending_share_password=plan.password_to or None
+        )
         if plan.link:
             async with audited(request, f"folder.share_{upload}link", folder_uuids=[uuid]):
                 if plan.upload:
                     link = await client.share_folder_to_upload_with_url(
-                        user, uuid, None, title, None, expires, plan.download, institution
+                        **folder_share, user_can_download_studies=plan.download, institution_uuid=institution
                     )
                 else:
                     link = await client.share_folder_with_url(
-                        user, uuid, None, title, None, expires, plan.download
+                        **folder_share, user_can_download_studies=plan.download
                     )
             await request.reply(
                 f"Folder {title} shared",
@@ -427,28 +457,14 @@ def register(app: PacsApp) -> None:
             async with audited(request, f"folder.share_{upload}email", folder_uuids=[uuid]):
                 if plan.upload:
                     await client.share_folder_to_upload_with_email(
-                        user,
-                        uuid,
-                        plan.email,
-                        plan.password_to or None,
-                        None,
-                        title,
-                        None,
-                        expires,
-                        plan.download,
-                        institution,
+                        **folder_share,
+                        **by_email,
+                        user_can_download_studies=plan.download,
+                        institution_uuid=institution,
                     )
                 else:
                     await client.share_folder_with_email(
-                        user,
-                        uuid,
-                        plan.email,
-                        plan.password_to or None,
-                        None,
-                        title,
-                        None,
-                        expires,
-                        plan.download,
+                        **folder_share, **by_email, user_can_download_studies=plan.download
                     )
             what = "an invitation to upload into" if plan.upload else "a link to"
             await request.reply(

@@ -151,7 +151,10 @@ async def share_link(request: PacsRequest, lookup: Lookup, order: PatientOrder, 
     order_uuid = order.patient_order_uuid
     async with audited(request, "order.share_link", order_uuids=[order_uuid]):
         link = await lookup.handle.client.create_quick_share_link_with_expire_date(
-            lookup.user, [order_uuid], terms.can_download, terms.expires.isoformat()
+            user_uuid=lookup.user,
+            order_uuid_list=[order_uuid],
+            user_can_download_studies=terms.can_download,
+            expire_date=terms.expires.isoformat(),
         )
     logger.info("share link for order %s created for team %s", order_uuid, request.workspace.key)
     blocks = share_link_blocks(

@@ -338,7 +338,9 @@ class Uploads:
                 return entry.folder.folder_uuid
         parent: str | None = None
         for name in wanted.split("/"):
-            listing = await handle.client.get_folder_list(handle.user_uuid, parent or "", None, False)
+            listing = await handle.client.get_folder_list(
+                user_uuid=handle.user_uuid, parent_folder_uuid=parent or "", get_orders_in_folder=False
+            )
             existing = next(
                 (item for item in listing.sub_folder_list if item.folder_name.casefold() == name.casefold()),
                 None,
@@ -914,7 +916,10 @@ class SlackReporter:
         uuid = order.patient_order_uuid.lower()
         try:
             link = await handle.client.create_quick_share_link_with_expire_date(
-                handle.user_uuid, [order.patient_order_uuid], False, expires.isoformat()
+                user_uuid=handle.user_uuid,
+                order_uuid_list=[order.patient_order_uuid],
+                user_can_download_studies=False,
+                expire_date=expires.isoformat(),
             )
         except PostDicomError as error:
             logger.info("could not create a share link for an upload (%s)", type(error).__name__)

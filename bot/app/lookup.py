@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TypedDict
 
 from bot.app.grammar import OrderQuery, UsageError, dicom_name, parse_query, tokenize
 from bot.app.matching import Candidate, match
@@ -59,6 +60,17 @@ def matches_locally(order: PatientOrder, query: OrderQuery) -> bool:
     return _within(_day(order.performed_datetime), query.study_from, query.study_to) and _within(
         _day(order.patient_birthdate), query.born_from, query.born_to
     )
+
+
+class SearchCriteria(TypedDict):
+    """The criteria PostDICOM's three order searches share, by their keyword names."""
+
+    institution_uuid_list: list[str]
+    patient_name: str | None
+    accession_number: str | None
+    patient_id: str | None
+    other_patient_id: str | None
+    modalities: list[str] | None
 
 
 @dataclass
@@ -134,32 +146,32 @@ class Lookup:
         """Run a query with the fitting PostDICOM search and return the matching orders."""
         client, user = self.handle.client, self.user
         institutions = await self.institution_uuids(query.institution) if query.institution else []
-        name = dicom_name(query.patient_name) or None
-        common = (
-            user,
-            institutions,
-            name,
-            query.accession_number or None,
-            query.patient_id or None,
-            query.other_patient_id or None,
-            list(query.modalities) or None,
-        )
+        # PostDICOM's JavaScript library leaves an empty criterion out of the request: None here.
+        criteria: SearchCriteria = {
+            "institution_uuid_list": institutions,
+            "patient_name": dicom_name(query.patient_name) or None,
+            "accession_number": query.accession_number or None,
+            "patient_id": query.patient_id or None,
+            "other_patient_id": query.other_patient_id or None,
+            "modalities": list(query.modalities) or None,
+        }
         if query.folder:
-            orders = await client.get_patient_order_list_in_folder(user, await self.folder_uuid(query.folder))
+            orders = await client.get_patient_order_list_in_folder(
+                user_uuid=user, folder_uuid=await self.folder_uuid(query.folder)
+            )
         elif query.study_from or query.study_to:
             orders = await client.get_patient_order_list_with_date_range(
-                *common,
-                query.study_from.isoformat() if query.study_from else None,
-                query.study_to.isoformat() if query.study_to else None,
+                user_uuid=user, start_date=_iso(query.study_from), end_date=_iso(query.study_to), **criteria
             )
         elif query.born_from or query.born_to:
             orders = await client.get_patient_order_list_with_birthdate(
-                *common,
-                query.born_from.isoformat() if query.born_from else None,
-                query.born_to.isoformat() if query.born_to else None,
+                user_uuid=user,
+                start_birthdate=_iso(query.born_from),
+                end_birthdate=_iso(query.born_to),
+                **criteria,
             )
         else:
-            orders = await client.get_patient_order_list(*common)
+            orders = await client.get_patient_order_list(user_uuid=user, **criteria)
         # PostDICOM filters what each call takes; the rest (folder contents, a second date range)
         # is filtered here, so every query means the same whichever call served it.
         # A burst of searches comes back together; the acks of newer commands go before their rendering.
@@ -208,3 +220,8 @@ def split_reference(words: Sequence[str]) -> tuple[str, list[str]]:
     if not words:
         return "", []
     return words[0], list(words[1:])
+
+
+def _iso(day: date | None) -> str | None:
+    """Return a date as PostDICOM's search takes it, or None to leave the bound out."""
+    return day.isoformat() if day else None
