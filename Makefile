@@ -27,13 +27,15 @@ typecheck: $(DEV_STAMP)
 	$(VENV)/bin/mypy --strict bot commands
 
 # Every test, spread over worker processes: most of a test's time is spent waiting on sockets,
-# so more workers than cores pays. PYTEST_WORKERS=0 runs them in this process.
+# so more workers than cores pays. PYTEST_WORKERS=0 runs them in this process. The tests marked
+# serial time leases and throttles in wall-clock seconds, so they run afterwards, alone.
 unit: $(DEV_STAMP)
-	$(VENV)/bin/pytest -n $(PYTEST_WORKERS)
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) -m "not serial"
+	$(VENV)/bin/pytest -m serial
 
 # The edit loop: lint, types, and the tests that start no process or browser and need no PostgreSQL.
 unit-fast: $(DEV_STAMP)
-	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) -m "not external"
+	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) -m "not external and not serial"
 
 test: lint typecheck unit
 

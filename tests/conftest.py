@@ -23,12 +23,19 @@ _STARTS_PROCESSES = {
 }
 
 
+# Tests that hold wall-clock leases, throttles and session lifetimes of a second or less: starved of
+# CPU by other test workers they fail for the wrong reason, so ``make test`` runs them on their own.
+_TIMED = ("tests/jobs/test_worker.py", "tests/reliability/")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark the tests that need more than this process: ``make check`` runs the rest."""
+    """Mark the tests that need more than this process, and those that must run alone."""
     for item in items:
         module = item.path.relative_to(config.rootpath).as_posix()
         if module in _STARTS_PROCESSES or "postgresql" in item.name:
             item.add_marker(pytest.mark.external)
+        if module.startswith(_TIMED):
+            item.add_marker(pytest.mark.serial)
 
 
 # Every logger that ``configure_logging`` touches.

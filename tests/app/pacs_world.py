@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
@@ -57,11 +58,19 @@ async def audit_entries(world: Scenario) -> list[tuple[str, AuditOutcome, tuple[
 async def audit_has(
     world: Scenario, action: str, outcome: AuditOutcome
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Return the order and folder UUIDs of the newest audit entry with this action and outcome."""
-    for name, result, orders, folders in reversed(await audit_entries(world)):
-        if name == action and result is outcome:
-            return orders, folders
-    raise AssertionError(f"no audit entry {action} {outcome.value}")
+    """Return the order and folder UUIDs of the newest audit entry with this action and outcome.
+
+    The audit row may be written just after Slack has its answer, so this waits a few seconds.
+    """
+    try:
+        async with asyncio.timeout(5):
+            while True:
+                for name, result, orders, folders in reversed(await audit_entries(world)):
+                    if name == action and result is outcome:
+                        return orders, folders
+                await asyncio.sleep(0.05)
+    except TimeoutError:
+        raise AssertionError(f"no audit entry {action} {outcome.value}") from None
 
 
 def rendered(message: EphemeralMessage | Message) -> str:
