@@ -14,9 +14,19 @@ from bot.postdicom import PatientOrder
 from bot.store import PhiDisplay
 from bot.ui.blocks import JsonBlock, context, divider, escape, header, section, to_json, truncate
 from bot.ui.confirm import confirm_actions
-from bot.ui.orders import Names, order_blocks, order_ref, order_summary, patient_id, study_date
+from bot.ui.orders import (
+    Names,
+    order_blocks,
+    order_ref,
+    order_summary,
+    patient_id,
+    patient_name,
+    study_date,
+)
 
 ORDER_DELETE_ACTION = "order.delete"
+LINK_CONFIRM_ACTION = "order.link_patients"
+MAX_NAMED_PATIENTS = 3
 NO_GROUP = "00000000-0000-0000-0000-000000000000"
 MAX_LISTED_ORDERS = 20
 _STATUSES = {"1": "scheduled", "2": "images received"}
@@ -142,4 +152,44 @@ def orders_list_blocks(
         blocks.append(context(f"and {len(orders) - MAX_LISTED_ORDERS} more"))
     if note:
         blocks.append(context(note))
+    return to_json(blocks)
+
+
+def patient_label(order: PatientOrder, phi: PhiDisplay) -> str:
+    """Name an order's patient as the PHI setting allows, with the ID when it may be shown."""
+    shown_id = patient_id(order, phi)
+    name = patient_name(order, phi)
+    return f"{name} (ID {shown_id})" if shown_id else f"{name} (acc {order.accession_number or '?'})"
+
+
+def link_patients_blocks(
+    patients: Sequence[Sequence[PatientOrder]], phi: PhiDisplay, names: Names, *, value: str
+) -> list[JsonBlock]:
+    """Ask before linking orders of different patients, naming each patient in the message and the dialog."""
+    labels = [patient_label(orders[0], phi) for orders in patients]
+    named = labels[:MAX_NAMED_PATIENTS]
+    more = len(labels) - len(named)
+    listed = ", ".join(named[:-1]) + f" and {named[-1]}" if len(named) > 1 else named[0]
+    if more:
+        listed = ", ".join(named) + f" and {more} more"
+    orders = [order for group in patients for order in group]
+    blocks: list[Block] = [
+        section(
+            f":warning: These orders belong to {len(patients)} different patients: {escape(listed)}. "
+            "Linked orders open together in the viewer, so one patient's images could be read as "
+            "another's. Nothing was linked."
+        )
+    ]
+    for order in orders[:MAX_LISTED_ORDERS]:
+        blocks.append(section(order_summary(order, phi, names)))
+    blocks.append(
+        confirm_actions(
+            label="Link anyway",
+            action_id=LINK_CONFIRM_ACTION,
+            value=value,
+            title="Link different patients?",
+            question=f"Link the orders of {escape(listed)}? They will open together in the viewer.",
+            yes="Link anyway",
+        )
+    )
     return to_json(blocks)
