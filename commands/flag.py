@@ -1,5 +1,8 @@
 """``/pacs flag <order> [flag]``: set a flag by (fuzzy) name, or pick one from the account's flags.
 
+``/pacs unflag <order> [flag]`` (or ``flag <order> -urgent``, or Clear in the menu) takes a flag off:
+PostDICOM's SetFlagToPatientOrder takes a group and a flag, and flag 0 leaves the group empty.
+
 Flags come from the cached dictionary, so a burst of flag commands asks PostDICOM for it once.
 A name may carry its group (``reading:read``); one that fits several flags, or none, is never
 guessed: the closest flags are offered in a menu instead.
@@ -13,7 +16,7 @@ from dataclasses import dataclass
 from bot.app.grammar import UsageError, split_words
 from bot.app.guards import audited
 from bot.app.lookup import Lookup, split_reference
-from bot.app.matching import Candidate, Matched, match
+from bot.app.matching import Candidate, Matched, fold, match
 from bot.app.pacs_app import PacsApp
 from bot.app.request import PacsRequest
 from bot.postdicom import FlagGroup, PatientOrder
@@ -25,9 +28,11 @@ from bot.ui.flags import (
     FLAG_INPUT,
     FLAG_MODAL,
     FlagChoice,
+    clear_choice,
     find_flag,
     flag_choices,
     flag_chooser_blocks,
+    flag_is_set,
     flag_modal,
 )
 from bot.ui.orders import order_ref
@@ -46,6 +51,7 @@ from commands.order_changes import (
 logger = logging.getLogger(__name__)
 
 EXAMPLE = "/pacs flag 1CT1 urgent"
+UNFLAG_EXAMPLE = "/pacs unflag 1CT1 urgent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,13 +106,28 @@ async def set_flag(
     *,
     place: CardPlace | None = None,
 ) -> None:
-    """Set a flag on an order, audit it and show the order with its flags."""
+    """Set a flag on an order (or clear its group), audit it and show the order with its flags."""
     client, order_uuid = lookup.handle.client, order.patient_order_uuid
-    async with audited(request, "order.flag", order_uuids=[order_uuid]):
+    if choice.clears and not flag_is_set(order, choice):
+        await request.reply(
+            f"This order has no *{escape(choice.group_label)}* flag, so there was nothing to clear."
+        )
+        return
+    if not choice.clears and flag_is_set(order, choice):
+        await request.reply(
+            f"This order already has the flag *{escape(choice.label)}*; nothing changed. "
+            "To take it off: Clear in the flag menu, or `/pacs unflag <order> <flag>`."
+        )
+        return
+    action = "order.unflag" if choice.clears else "order.flag"
+    async with audited(request, action, order_uuids=[order_uuid]):
         await client.set_flag_to_patient_order(lookup.user, order_uuid, choice.group_id, choice.flag_id)
     logger.info("flag %s set on order %s for team %s", choice.code, order_uuid, request.workspace.key)
     updated = await lookup.order(order_ref(order))
-    note = f":triangular_flag_on_post: <@{request.user_id}> set the flag *{escape(choice.label)}*."
+    if choice.clears:
+        note = f":white_flag: <@{request.user_id}> cleared the *{escape(choice.group_label)}* flag."
+    else:
+        note = f":triangular_flag_on_post: <@{request.user_id}> set the flag *{escape(choice.label)}*."
     await show_change(request, lookup, updated, note, place=place)
 
 
@@ -125,8 +146,11 @@ async def offer_flags(
 
 async def flag_order(request: PacsRequest, lookup: Lookup, order: PatientOrder, options: str) -> None:
     """Set the flag the options name (typed, or chosen from a menu), or ask which one."""
-    groups = await flag_groups(request, lookup)
     typed = options.strip()
+    if typed.startswith("-"):
+        await unflag_order(request, lookup, order, typed)
+        return
+    groups = await flag_groups(request, lookup)
     if not typed:
         await offer_flags(
             request, lookup, order, flag_choices(groups), question="Which flag should this order get?"
@@ -155,6 +179,56 @@ async def flag_order(request: PacsRequest, lookup: Lookup, order: PatientOrder, 
     await offer_flags(request, lookup, order, list(found.offered) or flag_choices(groups), question=question)
 
 
+async def unflag_order(request: PacsRequest, lookup: Lookup, order: PatientOrder, options: str) -> None:
+    """Take the flag the options name off the order, or ask which one when it carries several."""
+    groups = await flag_groups(request, lookup)
+    carried = [choice for choice in flag_choices(groups) if flag_is_set(order, choice)]
+    if not carried:
+        await request.reply("This order has no flag, so there was nothing to clear.")
+        return
+    typed = options.strip().lstrip("-").strip()
+    if not typed:
+        if len(carried) == 1:
+            await set_flag(request, lookup, order, _clearing(groups, carried[0]))
+            return
+        question = "This order has several flags. Which one should I take off?"
+        await offer_flags(request, lookup, order, flag_choices(groups), question=question)
+        return
+    by_group = match(typed, [Candidate(group.group_name, group) for group in groups])
+    if by_group.chosen is not None and fold_equal(typed, by_group.chosen.name):
+        await set_flag(request, lookup, order, clear_choice(by_group.chosen.value))
+        return
+    found = match_flag(typed, groups)
+    if found.chosen is None:
+        shown = ", ".join(f"*{escape(choice.label)}*" for choice in carried)
+        await request.reply(
+            f"No flag of this order is called “{escape(typed)}”; nothing changed. It has {shown}."
+        )
+        return
+    if not flag_is_set(order, found.chosen):
+        same_group = [choice for choice in carried if choice.group_id == found.chosen.group_id]
+        has = (
+            f" Its *{escape(found.chosen.group_label)}* flag is *{escape(same_group[0].flag_name)}*."
+            if same_group
+            else ""
+        )
+        await request.reply(
+            f"This order does not have the flag *{escape(found.chosen.label)}*, so nothing changed.{has}"
+        )
+        return
+    await set_flag(request, lookup, order, _clearing(groups, found.chosen))
+
+
+def _clearing(groups: list[FlagGroup], choice: FlagChoice) -> FlagChoice:
+    group = next(group for group in groups if group.group_id == choice.group_id)
+    return clear_choice(group)
+
+
+def fold_equal(first: str, second: str) -> bool:
+    """Tell whether two names are the same once case and accents are folded."""
+    return fold(first) == fold(second)
+
+
 async def submit_flag(
     request: PacsRequest, lookup: Lookup, order: PatientOrder, values: StateValues, origin: ModalOrigin
 ) -> None:
@@ -177,7 +251,15 @@ def register(app: PacsApp) -> None:
             raise UsageError("which order should I flag?", EXAMPLE)
         await act_on_reference(app, request, "flag", reference, " ".join(rest))
 
+    async def unflag_command(request: PacsRequest) -> None:
+        words = split_words(request.text, ())
+        reference, rest = split_reference(words.words)
+        if not reference:
+            raise UsageError("which order should I take a flag off?", UNFLAG_EXAMPLE)
+        await act_on_reference(app, request, "unflag", reference, " ".join(rest))
+
     on_order(app, "flag", flag_order, question="Which order should I flag?")
+    on_order(app, "unflag", unflag_order, question="Which order should I take the flag off?")
     listen(app, FLAG_CHOICE_ACTION)
     on_submit(app, FLAG_MODAL, submit_flag)
     app.router.add(
@@ -186,4 +268,11 @@ def register(app: PacsApp) -> None:
         summary="Flag an order (e.g. urgent, read); without a flag name, choose from a menu",
         usage="flag <order> [flag]",
         examples=(EXAMPLE, "/pacs flag ACC0000001 reading:read", "/pacs flag 1CT1"),
+    )
+    app.router.add(
+        "unflag",
+        unflag_command,
+        summary="Take a flag off an order (by flag or group name); the flag menu's Clear does the same",
+        usage="unflag <order> [flag]",
+        examples=(UNFLAG_EXAMPLE, "/pacs unflag ACC0000001 priority"),
     )

@@ -1,4 +1,8 @@
-"""Choosing a flag for an order: a menu in the user's own message, or a modal for a channel's card."""
+"""Choosing a flag for an order: a menu in the user's own message, or a modal for a channel's card.
+
+A flag group whose flag is set on the order also offers "Clear": PostDICOM's SetFlagToPatientOrder
+takes a group and a flag, and flag 0 leaves the group without a flag.
+"""
 
 from __future__ import annotations
 
@@ -36,9 +40,29 @@ class FlagChoice:
         return f"{self.group_id}.{self.flag_id}"
 
     @property
+    def clears(self) -> bool:
+        """Tell whether this choice takes the group's flag off rather than setting one."""
+        return self.flag_id == CLEAR_FLAG_ID
+
+    @property
+    def group_label(self) -> str:
+        """Return the group's name, or its number when it has none."""
+        return self.group_name or f"Group {self.group_id}"
+
+    @property
     def label(self) -> str:
-        """Return the flag's name with its group's (``Priority: Urgent``)."""
+        """Return the flag's name with its group's (``Priority: Urgent``), or ``Clear Priority``."""
+        if self.clears:
+            return f"Clear {self.group_label}"
         return f"{self.group_name}: {self.flag_name}" if self.group_name else self.flag_name
+
+
+CLEAR_FLAG_ID = 0
+
+
+def clear_choice(group: FlagGroup) -> FlagChoice:
+    """Return the choice that leaves a flag group without a flag on the order."""
+    return FlagChoice(group.group_id, CLEAR_FLAG_ID, group.group_name, "")
 
 
 def flag_choices(groups: Sequence[FlagGroup]) -> list[FlagChoice]:
@@ -51,8 +75,24 @@ def flag_choices(groups: Sequence[FlagGroup]) -> list[FlagChoice]:
 
 
 def find_flag(groups: Sequence[FlagGroup], code: str) -> FlagChoice | None:
-    """Return the flag a menu code names, if the dictionary still has it."""
-    return next((choice for choice in flag_choices(groups) if choice.code == code), None)
+    """Return the flag (or the clearing of a group) a menu code names, if the dictionary still has it."""
+    every = [*flag_choices(groups), *(clear_choice(group) for group in groups)]
+    return next((choice for choice in every if choice.code == code), None)
+
+
+def flag_is_set(order: PatientOrder, choice: FlagChoice) -> bool:
+    """Tell whether the order carries this flag (for a Clear choice: any flag of its group)."""
+    return any(
+        ref.group_id == choice.group_id and (choice.clears or ref.flag_id == choice.flag_id)
+        for ref in order.flag_list
+    )
+
+
+def _with_clear(order: PatientOrder, members: Sequence[FlagChoice]) -> list[FlagChoice]:
+    """Add a Clear choice after a group's flags when the order carries one of them."""
+    first = members[0]
+    group = FlagChoice(first.group_id, CLEAR_FLAG_ID, first.group_name, "")
+    return [*members, group] if flag_is_set(order, group) else list(members)
 
 
 def _option_groups(
@@ -66,13 +106,14 @@ def _option_groups(
     for members in list(by_group.values())[:MAX_OPTIONS]:
         options = [
             option(
-                choice.flag_name + (" (set)" if (choice.group_id, choice.flag_id) in current else ""),
+                "Clear (no flag)"
+                if choice.clears
+                else choice.flag_name + (" (set)" if (choice.group_id, choice.flag_id) in current else ""),
                 value(choice),
             )
-            for choice in members[:MAX_OPTIONS]
+            for choice in _with_clear(order, members[: MAX_OPTIONS - 1])
         ]
-        label = members[0].group_name or f"Group {members[0].group_id}"
-        groups.append(OptionGroup(label=truncate(label, 75), options=options))
+        groups.append(OptionGroup(label=truncate(members[0].group_label, 75), options=options))
     return groups
 
 
@@ -85,7 +126,8 @@ def _select(
             placeholder="Choose a flag",
             option_groups=_option_groups(order, choices, value),
         )
-    options: list[Option] = [option(choice.label, value(choice)) for choice in choices[:MAX_OPTIONS]]
+    shown = _with_clear(order, choices[: MAX_OPTIONS - 1]) if choices else []
+    options: list[Option] = [option(choice.label, value(choice)) for choice in shown]
     return StaticSelectElement(action_id=action_id, placeholder="Choose a flag", options=options)
 
 

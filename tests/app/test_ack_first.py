@@ -28,6 +28,7 @@ SAMPLES = {
     "share": "share id:1CT1 expires:30d",
     "view": "view id:1CT1",
     "flag": "flag id:1CT1 urgent",
+    "unflag": "unflag id:1CT1 urgent",
     "assign": "assign id:1CT1 Radiologists",
     "unassign": "unassign id:1CT1 Radiologists",
     "location": "location id:1CT1 Branch",
