@@ -9,14 +9,31 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.app.grammar import QUERY_EXAMPLE, UsageError, parse_query
+from bot.app.grammar import QUERY_EXAMPLE, OrderQuery, UsageError, parse_query
 from bot.app.lookup import Lookup
 from bot.app.pacs_app import PacsApp
 from bot.app.request import PacsRequest
+from bot.postdicom import PatientOrder
 from bot.store import DecryptionError
 from bot.ui.orders import PAGE_ACTION, results_blocks
 
 MAX_TOKEN_LENGTH = 1900
+
+
+async def find(lookup: Lookup, query: OrderQuery) -> list[PatientOrder]:
+    """Search; a lone word with a digit is first tried as an accession number, then as a patient ID."""
+    word = query.patient_name
+    if (
+        word
+        and " " not in word
+        and any(char.isdigit() for char in word)
+        and query.narrowed(patient_name="").is_empty()
+    ):
+        for exact in (OrderQuery(accession_number=word), OrderQuery(patient_id=word)):
+            found = await lookup.search(exact)
+            if found:
+                return found
+    return await lookup.search(query)
 
 
 def register(app: PacsApp) -> None:
@@ -28,7 +45,7 @@ def register(app: PacsApp) -> None:
         if query.is_empty():
             raise UsageError("tell me what to look for: a name, an ID or a filter", QUERY_EXAMPLE)
         lookup = await Lookup.start(request)
-        orders = await lookup.search(query)
+        orders = await find(lookup, query)
         token = cipher.encrypt_text(text)
         blocks = results_blocks(
             orders,

@@ -225,6 +225,19 @@ QUERY_EXAMPLE = "/pacs search doe john mod:CT from:7d"
 def parse_query(text: str, today: date) -> OrderQuery:
     """Parse search text: free words are the patient name, ``key:value`` words are filters."""
     words = split_words(text, QUERY_OPTIONS)
+    for word in words.words:
+        option = _OPTION.fullmatch(word)
+        if option:
+            key = option.group(1).lower()
+            near = near_word(key, QUERY_OPTIONS) or next(
+                (known for known in QUERY_OPTIONS if key.startswith(known)), None
+            )
+            guess = f" Did you mean `{near}:`?" if near else ""
+            raise UsageError(
+                f"`{key}:` is not a filter I know.{guess} Filters: "
+                + ", ".join(f"`{known}:`" for known in QUERY_OPTIONS),
+                f"/pacs search {near or 'mod'}:{option.group(2) or 'CT'}",
+            )
     modalities: list[str] = []
     for listed in (value for key, value in words.options if key == "mod"):
         for part in re.split(r"[,/+ ]+", listed.upper()):
@@ -273,6 +286,31 @@ class CommandLine:
 
     name: str
     rest: str
+
+
+def edit_distance(first: str, second: str) -> int:
+    """Count the insertions, deletions, substitutions and swaps of neighbours that turn one word into another."""
+    previous_row: list[int] = []
+    row = list(range(len(second) + 1))
+    for i, char in enumerate(first, 1):
+        before, previous_row, row = previous_row, row, [i] + [0] * len(second)
+        for j, other in enumerate(second, 1):
+            row[j] = min(previous_row[j] + 1, row[j - 1] + 1, previous_row[j - 1] + (char != other))
+            if i > 1 and j > 1 and char == second[j - 2] and first[i - 2] == other:
+                row[j] = min(row[j], before[j - 2] + 1)
+    return row[-1]
+
+
+def near_word(typed: str, known: Iterable[str]) -> str | None:
+    """Return the known word a typed word is a likely typo of (one edit, two for long words), if any."""
+    word = typed.lower()
+    if len(word) < 3 or not word.isalpha():
+        return None
+    allowed = 1 if len(word) <= 4 else 2
+    scored = sorted(
+        (edit_distance(word, name), name) for name in set(known) if len(name) >= 3 and name != word
+    )
+    return next((name for distance, name in scored if distance <= allowed), None)
 
 
 def split_command(text: str, known: Iterable[str], default: str) -> CommandLine:

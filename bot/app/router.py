@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import metrics
 from bot.app.errors import NotAllowed, describe
-from bot.app.grammar import UsageError, split_command
+from bot.app.grammar import UsageError, near_word, split_command
 from bot.app.request import PacsRequest
 from bot.app.services import Services
 from bot.store import DecryptionError
@@ -81,7 +81,22 @@ class CommandRouter:
         """Pick the subcommand for a command text, and the text left for it."""
         line = split_command(text, self._names, self.default)
         name = self._names.get(line.name, line.name)
+        first = text.strip().partition(" ")[0]
+        near = near_word(first, self._names) if first.lower() not in self._names else None
+        if near is not None:
+            # A typo of a subcommand must not become a patient-name search that finds nothing.
+            return self._typo(first, self._names[near]), line.rest
         return self._subcommands.get(name), line.rest
+
+    def _typo(self, typed: str, meant: str) -> Subcommand:
+        async def explain(request: PacsRequest) -> None:
+            raise UsageError(
+                f"`{typed}` is not a {self.command} command. Did you mean `{meant}`? "
+                f"To search for a patient called {typed}: `{self.command} {self.default} {typed}`.",
+                f"{self.command} {meant} {request.text}".strip(),
+            )
+
+        return Subcommand("typo", explain, "", "", ())
 
     def register(self, bolt: AsyncApp) -> None:
         """Attach the slash-command and Retry-button listeners to the Bolt app."""

@@ -10,6 +10,7 @@ from bot.sandbox.postdicom import PostDicomEmulator
 from bot.store import PhiDisplay, WorkspaceSettings
 from bot.ui.orders import PAGE_ACTION, SHARE_ACTION
 from tests.app.harness import Scenario, eventually, scenario
+from tests.app.pacs_world import order_where
 
 
 async def set_phi(world: Scenario, phi: PhiDisplay) -> None:
@@ -111,3 +112,52 @@ async def test_the_command_is_acked_before_postdicom_answers(
         assert not world.slack.state.ephemeral_for(world.demo.member)
         # Connecting, the dictionaries and the search each wait 5 s at the emulator.
         await world.ephemeral(world.demo.member, "Search results", within=40)
+
+
+def searches(emulator: PostDicomEmulator) -> int:
+    """Count the order searches PostDICOM was asked for."""
+    return sum(count for name, count in emulator.stats.frames.items() if "ORDER_LIST" in name)
+
+
+async def test_a_mistyped_subcommand_is_questioned_not_searched(
+    pacs: Scenario, emulator: PostDicomEmulator
+) -> None:
+    before = searches(emulator)
+    for typed, meant in (
+        ("serach mod:CT", "search"),
+        ("shar ACC0000050", "share"),
+        ("hlep", "help"),
+        ("setings", "settings"),
+        ("flg ACC0000050 urgent", "flag"),
+    ):
+        await pacs.command(pacs.demo.member, typed)
+        message = await pacs.ephemeral(pacs.demo.member, f"Did you mean `{meant}`?")
+        assert f"/pacs {meant}" in message.text
+    assert searches(emulator) == before, "no typo ran as a name search"
+    assert not [m for m in pacs.slack.state.ephemeral_for(pacs.demo.member) if "No order matches" in m.text]
+
+
+async def test_an_unknown_filter_is_refused_with_the_known_ones(
+    pacs: Scenario, emulator: PostDicomEmulator
+) -> None:
+    before = searches(emulator)
+    await pacs.command(pacs.demo.member, "foo:bar")
+    message = await pacs.ephemeral(pacs.demo.member, "`foo:` is not a filter I know")
+    assert "`mod:`" in message.text
+    await pacs.command(pacs.demo.member, "search doe modality:CT")
+    await pacs.ephemeral(pacs.demo.member, "Did you mean `mod:`?")
+    assert searches(emulator) == before
+
+
+async def test_a_bare_accession_number_or_patient_id_finds_its_order(
+    pacs: Scenario, emulator: PostDicomEmulator
+) -> None:
+    await set_phi(pacs, PhiDisplay.FULL)
+    order = order_where(emulator, lambda order: order.accession_number == "ACC0000166")
+    await pacs.command(pacs.demo.member, "ACC0000166")
+    message = await pacs.ephemeral(pacs.demo.member, "1 order found")
+    assert "ACC0000166" in json.dumps(message.blocks)
+    await pacs.command(pacs.demo.member, order.patient_id)
+    message = await pacs.ephemeral(pacs.demo.member, order.patient_id)
+    assert message.text == "1 order found"
+    assert "ACC0000166" in json.dumps(message.blocks)

@@ -12,6 +12,8 @@ from bot.app.grammar import (
     OrderQuery,
     UsageError,
     dicom_name,
+    edit_distance,
+    near_word,
     parse_date,
     parse_date_range,
     parse_query,
@@ -121,3 +123,26 @@ def test_any_text_gives_a_query_or_a_usage_message(text: str) -> None:
         assert outcome.example
     else:
         assert isinstance(outcome, OrderQuery)
+
+
+def test_edit_distance_counts_a_swap_of_neighbours_as_one() -> None:
+    assert edit_distance("serach", "search") == 1
+    assert edit_distance("hlep", "help") == 1
+    assert edit_distance("flg", "flag") == 1
+    assert edit_distance("doe", "me") == 2
+    assert edit_distance("", "abc") == 3
+
+
+def test_near_word_suggests_only_close_commands_of_three_letters_or_more() -> None:
+    known = ["search", "share", "help", "settings", "flag", "me", "s", "link"]
+    assert near_word("setings", known) == "settings"
+    assert near_word("shar", known) == "share"
+    assert near_word("doe", known) is None
+    assert near_word("mo", known) is None, "too short to guess"
+    assert near_word("acc0000001", known) is None, "not a word"
+    assert near_word("search", known) is None, "not a typo"
+
+
+def test_an_unknown_filter_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="`foo:` is not a filter"):
+        parse_query("doe foo:bar", date(2026, 1, 1))
