@@ -41,6 +41,7 @@ from bot.ui.blocks import escape, plain_state
 from bot.ui.cards import chosen_code
 from bot.ui.orders import order_ref
 from bot.ui.values import OrderRef
+from commands.notify import tell_group, tell_user
 from commands.order_actions import act_on_reference, listen, on_order
 from commands.order_changes import (
     ModalOrigin,
@@ -218,8 +219,26 @@ async def change_assignee(
             await client.unassign_patient_order_from_user_group(user, order_uuid, target.uuid)
     logger.info("%s %s on order %s for team %s", verb, target.kind, order_uuid, request.workspace.key)
     if verb == "assign":
-        return f":bust_in_silhouette: <@{request.user_id}> assigned this order to *{name}*."
+        told = await tell_assignee(request, lookup, order, target)
+        return "\n".join(
+            line
+            for line in (f":bust_in_silhouette: <@{request.user_id}> assigned this order to *{name}*.", told)
+            if line
+        )
     return f":bust_in_silhouette: <@{request.user_id}> took *{name}* off this order."
+
+
+async def tell_assignee(request: PacsRequest, lookup: Lookup, order: PatientOrder, target: Assignee) -> str:
+    """Tell the new assignee (a user by DM, a group in its channel); return what to tell the assigner."""
+    directory = await load_directory(request, lookup)
+    updated = await lookup.order(order_ref(order))
+    if target.kind == "user":
+        user = next((item for item in directory.users if item.user_uuid.lower() == target.uuid.lower()), None)
+        return await tell_user(request, lookup, updated, user) if user is not None else ""
+    group = next(
+        (item for item in directory.groups if item.user_group_uuid.lower() == target.uuid.lower()), None
+    )
+    return await tell_group(request, lookup, updated, group) if group is not None else ""
 
 
 async def offer_assignees(

@@ -24,6 +24,7 @@ import commands.help
 import commands.lifecycle
 import commands.links
 import commands.nodes
+import commands.notify
 import commands.order_actions
 import commands.orders
 import commands.search
@@ -65,6 +66,7 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     commands.view,
     commands.flag,
     commands.assign,
+    commands.notify,
     commands.nodes,
     commands.users,
     commands.folders,

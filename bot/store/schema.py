@@ -121,6 +121,8 @@ class WorkspaceSettingsRow(Base):
     delete_usergroup_id: Mapped[str | None] = mapped_column(String(SLACK_ID_LENGTH))
     allowed_channels: Mapped[list[str]] = mapped_column(JSON)
     cache_ttl_seconds: Mapped[int | None] = mapped_column(Integer)
+    max_share_expiry_days: Mapped[int | None] = mapped_column(Integer)
+    group_channels: Mapped[dict[str, str] | None] = mapped_column(JSON)
     updated_at: Mapped[datetime]
 
 

@@ -77,10 +77,30 @@ class WorkspaceSettings(_Value):
     allowed_channels: tuple[str, ...] = ()
     # None means the app's configured cache TTL.
     cache_ttl_seconds: int | None = Field(None, ge=1, le=MAX_CACHE_TTL_SECONDS)
+    # The longest a share link may live; ``expires:`` cannot go beyond it.
+    max_share_expiry_days: int = Field(MAX_SHARE_EXPIRY_DAYS, ge=1, le=MAX_SHARE_EXPIRY_DAYS)
+    # (PostDICOM user group UUID, Slack channel id): where assignments to that group are announced.
+    group_channels: tuple[tuple[str, str], ...] = ()
+
+    @model_validator(mode="after")
+    def _default_within_maximum(self) -> Self:
+        if self.default_share_expiry_days > self.max_share_expiry_days:
+            raise ValueError("the default share expiry cannot exceed the maximum")
+        return self
 
     def allows_channel(self, channel_id: str) -> bool:
         """Return whether the app may be used in this channel."""
         return not self.allowed_channels or channel_id in self.allowed_channels
+
+    def channel_for_group(self, group_uuid: str) -> str | None:
+        """Return the channel that hears of assignments to a PostDICOM user group, if admins set one."""
+        return next((channel for group, channel in self.group_channels if group == group_uuid.lower()), None)
+
+    def with_group_channel(self, group_uuid: str, channel_id: str | None) -> WorkspaceSettings:
+        """Return settings where a user group's assignments go to a channel (or, with None, nowhere)."""
+        kept = tuple(pair for pair in self.group_channels if pair[0] != group_uuid.lower())
+        added = ((group_uuid.lower(), channel_id),) if channel_id else ()
+        return self.model_copy(update={"group_channels": kept + added})
 
 
 class ChannelSettings(_Value):
@@ -116,6 +136,10 @@ class WorkspaceSettingsRepository:
                 ),
                 allowed_channels=tuple(row.allowed_channels),
                 cache_ttl_seconds=row.cache_ttl_seconds,
+                max_share_expiry_days=row.max_share_expiry_days or MAX_SHARE_EXPIRY_DAYS,
+                group_channels=tuple(
+                    (str(group), str(channel)) for group, channel in (row.group_channels or {}).items()
+                ),
             )
 
     async def save(self, workspace: WorkspaceRef, settings: WorkspaceSettings) -> None:
@@ -129,6 +153,8 @@ class WorkspaceSettingsRepository:
             "delete_usergroup_id": settings.delete.usergroup_id,
             "allowed_channels": list(settings.allowed_channels),
             "cache_ttl_seconds": settings.cache_ttl_seconds,
+            "max_share_expiry_days": settings.max_share_expiry_days,
+            "group_channels": dict(settings.group_channels),
             "updated_at": self._clock(),
         }
         statement = upsert(

@@ -29,6 +29,7 @@ SAMPLES = {
     "view": "view id:1CT1",
     "flag": "flag id:1CT1 urgent",
     "unflag": "unflag id:1CT1 urgent",
+    "notify": "notify Radiologists here",
     "assign": "assign id:1CT1 Radiologists",
     "unassign": "unassign id:1CT1 Radiologists",
     "location": "location id:1CT1 Branch",

@@ -18,6 +18,7 @@ from bot.ui.assignments import (
 from bot.ui.orders import ASSIGN_ACTION, PICK_ACTION
 from tests.app.harness import Scenario, eventually
 from tests.app.order_steps import audited, channel_message, ct_order, ct_value, rendered, search_card, submit
+from tests.app.pacs_world import posted
 
 
 def mention(user: User) -> str:
@@ -217,3 +218,63 @@ async def test_an_ambiguous_order_gets_a_picker_then_the_move(
     )
     await eventually(lambda: "moved this order to" in rendered(picker), what="the card in place")
     assert ct_order(emulator).institution_uuid == BRANCH_INSTITUTION_UUID
+
+
+def direct_messages(world: Scenario, user: User) -> list[str]:
+    """Return what the bot wrote to a user in their direct-message conversation."""
+    channel = world.slack.state.im_channel(world.demo.bot, user)
+    return [rendered(message) for message in world.slack.state.channel_history(channel)]
+
+
+async def test_the_assigned_user_gets_the_card_by_direct_message(
+    pacs: Scenario, emulator: PostDicomEmulator
+) -> None:
+    await pacs.app.services.store.user_links.link(pacs.workspace, pacs.demo.admin.id, BEN_UUID)
+    await pacs.command(pacs.demo.member, f"assign 1CT1 {mention(pacs.demo.admin)}")
+    confirmation = await pacs.ephemeral(pacs.demo.member, "by direct message")
+    assert f"<@{pacs.demo.admin.id}>" in rendered(confirmation)
+    [dm] = await eventually(lambda: direct_messages(pacs, pacs.demo.admin), what="a direct message")
+    assert "assigned this order to you" in dm
+    assert ASSIGN_ACTION in dm, "the card comes with its buttons"
+    assert "C. C." in dm, "names as the PHI setting (initials) allows"
+    assert "CompressedSamples" not in dm
+    channel = pacs.slack.state.im_channel(pacs.demo.bot, pacs.demo.admin)
+    [message] = pacs.slack.state.channel_history(channel)
+    assert "C." not in message.text, "the notification text names no patient"
+    assert direct_messages(pacs, pacs.demo.member) == [], "the assigner is not messaged"
+
+
+async def test_an_assignee_without_a_slack_user_is_named_to_the_assigner(
+    pacs: Scenario, emulator: PostDicomEmulator
+) -> None:
+    await pacs.command(pacs.demo.member, "assign 1CT1 ben")
+    message = await pacs.ephemeral(pacs.demo.member, "I could not tell *Ben Technologist* in Slack")
+    assert "/pacs me" in rendered(message)
+    assert ct_order(emulator).assigned_users == [BEN_UUID]
+
+
+async def test_a_group_is_told_in_the_channel_admins_chose(
+    pacs: Scenario, emulator: PostDicomEmulator
+) -> None:
+    await pacs.command(pacs.demo.admin, "notify radiologists here", channel=pacs.demo.reading_room)
+    await pacs.ephemeral(pacs.demo.admin, "will be announced in")
+    await pacs.command(pacs.demo.member, "assign 1CT1 radiologists")
+    confirmation = await pacs.ephemeral(pacs.demo.member, "assigned this order to")
+    assert f"<#{pacs.demo.reading_room.id}>" in rendered(confirmation)
+    announced = await posted(pacs, pacs.demo.reading_room, "assigned this order to *Radiologists*")
+    assert ASSIGN_ACTION in rendered(announced)
+    await pacs.command(pacs.demo.admin, "notify radiologists off")
+    await pacs.ephemeral(pacs.demo.admin, "no longer announced")
+    assert (await pacs.app.services.store.workspace_settings.get(pacs.workspace)).group_channels == ()
+
+
+async def test_notify_refuses_a_channel_the_bot_is_not_in_and_non_admins(
+    pacs: Scenario, emulator: PostDicomEmulator
+) -> None:
+    await pacs.command(pacs.demo.admin, "notify radiologists here", channel=pacs.demo.lounge)
+    await pacs.ephemeral(pacs.demo.admin, "I am not in")
+    await pacs.command(pacs.demo.member, "notify radiologists here")
+    await pacs.ephemeral(pacs.demo.member, "Only workspace admins")
+    await pacs.command(pacs.demo.admin, "notify nobodies here")
+    await pacs.ephemeral(pacs.demo.admin, "no single PostDICOM user group")
+    assert (await pacs.app.services.store.workspace_settings.get(pacs.workspace)).group_channels == ()
