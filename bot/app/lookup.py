@@ -14,7 +14,7 @@ from datetime import date
 from typing import TypedDict
 
 from bot.app.grammar import OrderQuery, UsageError, dicom_name, parse_query, tokenize
-from bot.app.matching import Candidate, match
+from bot.app.matching import Candidate, fold, match
 from bot.app.request import PacsRequest, PostDicomHandle
 from bot.postdicom import ApiError, PatientOrder
 from bot.store import PhiDisplay
@@ -42,10 +42,33 @@ def _within(value: date | None, start: date | None, end: date | None) -> bool:
     return (start is None or value >= start) and (end is None or value <= end)
 
 
+# Letters that names often carry with an accent (ü, ç, ñ, ş, ğ, ž…): a broad search leaves them open.
+_ACCENTED_OFTEN = frozenset("aeiouycnszg")
+MIN_LITERAL_LETTERS = 2
+
+
+def accent_blind_name(typed: str) -> str | None:
+    """Return a broader PostDICOM name pattern for a name typed without accents ("" means any name).
+
+    None when the name has accents or wildcards of its own: PostDICOM's search then means what was typed.
+    """
+    if "*" in typed or not typed.isascii():
+        return None
+    words = fold(typed.replace(",", " ")).split()
+    if not words:
+        return None
+    longest = max(words, key=len)
+    pattern = "".join("*" if char in _ACCENTED_OFTEN else char for char in longest)
+    while "**" in pattern:
+        pattern = pattern.replace("**", "*")
+    literal = sum(char != "*" for char in pattern)
+    return f"*{pattern.strip('*')}*" if literal >= MIN_LITERAL_LETTERS else ""
+
+
 def matches_locally(order: PatientOrder, query: OrderQuery) -> bool:
     """Apply the query's criteria to an order PostDICOM already returned (for what a call cannot filter)."""
-    name_words = query.patient_name.casefold().replace("^", " ").replace(",", " ").split()
-    order_words = order.patient_name.casefold().replace("^", " ").split()
+    name_words = fold(query.patient_name.replace(",", " ")).split()
+    order_words = fold(order.patient_name).split()
     if any(not any(word.startswith(wanted.rstrip("*")) for word in order_words) for wanted in name_words):
         return False
     for wanted, actual in (
@@ -144,39 +167,50 @@ class Lookup:
 
     async def search(self, query: OrderQuery) -> list[PatientOrder]:
         """Run a query with the fitting PostDICOM search and return the matching orders."""
-        client, user = self.handle.client, self.user
         institutions = await self.institution_uuids(query.institution) if query.institution else []
+        orders = await self._fetch(query, institutions, dicom_name(query.patient_name) or None)
+        broader = accent_blind_name(query.patient_name) if query.patient_name and not query.folder else None
+        if broader is not None:
+            # PostDICOM matches names accent by accent: "muller" misses "Müller". A broader search
+            # is narrowed here with the accents folded away.
+            seen = {order.patient_order_uuid.lower() for order in orders}
+            more = await self._fetch(query, institutions, broader or None)
+            orders += [order for order in more if order.patient_order_uuid.lower() not in seen]
+        # PostDICOM filters what each call takes; the rest (folder contents, a second date range)
+        # is filtered here, so every query means the same whichever call served it.
+        # A burst of searches comes back together; the acks of newer commands go before their rendering.
+        await self.request.services.acks.settled()
+        return [order for order in orders if matches_locally(order, query)][:MAX_RESULTS]
+
+    async def _fetch(
+        self, query: OrderQuery, institutions: list[str], name: str | None
+    ) -> list[PatientOrder]:
+        client, user = self.handle.client, self.user
         # PostDICOM's JavaScript library leaves an empty criterion out of the request: None here.
         criteria: SearchCriteria = {
             "institution_uuid_list": institutions,
-            "patient_name": dicom_name(query.patient_name) or None,
+            "patient_name": name,
             "accession_number": query.accession_number or None,
             "patient_id": query.patient_id or None,
             "other_patient_id": query.other_patient_id or None,
             "modalities": list(query.modalities) or None,
         }
         if query.folder:
-            orders = await client.get_patient_order_list_in_folder(
+            return await client.get_patient_order_list_in_folder(
                 user_uuid=user, folder_uuid=await self.folder_uuid(query.folder)
             )
-        elif query.study_from or query.study_to:
-            orders = await client.get_patient_order_list_with_date_range(
+        if query.study_from or query.study_to:
+            return await client.get_patient_order_list_with_date_range(
                 user_uuid=user, start_date=_iso(query.study_from), end_date=_iso(query.study_to), **criteria
             )
-        elif query.born_from or query.born_to:
-            orders = await client.get_patient_order_list_with_birthdate(
+        if query.born_from or query.born_to:
+            return await client.get_patient_order_list_with_birthdate(
                 user_uuid=user,
                 start_birthdate=_iso(query.born_from),
                 end_birthdate=_iso(query.born_to),
                 **criteria,
             )
-        else:
-            orders = await client.get_patient_order_list(user_uuid=user, **criteria)
-        # PostDICOM filters what each call takes; the rest (folder contents, a second date range)
-        # is filtered here, so every query means the same whichever call served it.
-        # A burst of searches comes back together; the acks of newer commands go before their rendering.
-        await self.request.services.acks.settled()
-        return [order for order in orders if matches_locally(order, query)][:MAX_RESULTS]
+        return await client.get_patient_order_list(user_uuid=user, **criteria)
 
     async def order(self, ref: OrderRef) -> PatientOrder:
         """Fetch one order by reference; PostDICOM refuses an order of another account."""

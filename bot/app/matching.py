@@ -33,9 +33,13 @@ class Matched(Generic[T]):
     closest: tuple[Candidate[T], ...] = ()
 
 
+# Letters that Unicode does not decompose into a base letter and an accent.
+_UNDECOMPOSED = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "\u0131": "i", "þ": "th"})
+
+
 def fold(text: str) -> str:
     """Fold case, accents and separators, for comparing names."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_UNDECOMPOSED))
     plain = "".join(char for char in decomposed if not unicodedata.combining(char))
     return " ".join(plain.replace("^", " ").replace("_", " ").replace("-", " ").split())
 

@@ -10,7 +10,7 @@ from bot.sandbox.postdicom import PostDicomEmulator
 from bot.store import PhiDisplay, WorkspaceSettings
 from bot.ui.orders import PAGE_ACTION, SHARE_ACTION
 from tests.app.harness import Scenario, eventually, scenario
-from tests.app.pacs_world import order_where
+from tests.app.pacs_world import account, order_where
 
 
 async def set_phi(world: Scenario, phi: PhiDisplay) -> None:
@@ -161,3 +161,31 @@ async def test_a_bare_accession_number_or_patient_id_finds_its_order(
     message = await pacs.ephemeral(pacs.demo.member, order.patient_id)
     assert message.text == "1 order found"
     assert "ACC0000166" in json.dumps(message.blocks)
+
+
+async def test_names_match_whatever_their_accents_and_case(
+    pacs: Scenario, emulator: PostDicomEmulator
+) -> None:
+    await set_phi(pacs, PhiDisplay.FULL)
+    for typed, surname in (
+        ("muller", "Müller"),
+        ("NUNEZ", "Nuñez"),
+        ("celik", "Çelik"),
+        ("overgaard", "Øvergaard"),
+    ):
+        wanted = {
+            order.accession_number
+            for order in account(emulator).live_orders()
+            if order.patient_name.startswith(surname + "^")
+        }
+        assert wanted, f"the seed has {surname}"
+        before = len(pacs.slack.state.ephemeral_for(pacs.demo.member))
+        await pacs.command(pacs.demo.member, f"search {typed}")
+        await eventually(
+            lambda: len(pacs.slack.state.ephemeral_for(pacs.demo.member)) > before,  # noqa: B023
+            what=f"the answer to {typed}",
+        )
+        message = pacs.slack.state.ephemeral_for(pacs.demo.member)[-1]
+        found = message.text.split()[0]
+        assert int(found) == len(wanted), (typed, message.text)
+        assert surname in json.dumps(message.blocks, ensure_ascii=False)
