@@ -16,17 +16,23 @@ from slack_bolt.async_app import AsyncAck, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app.errors import describe
-from bot.app.grammar import MODALITIES, UsageError
+from bot.app.grammar import MODALITIES, OrderQuery, UsageError
 from bot.app.guards import audited, require_permission
 from bot.app.lookup import Lookup
 from bot.app.pacs_app import PacsApp
 from bot.app.request import PacsRequest
 from bot.app.router import run_answering_errors
 from bot.postdicom import ApiError, PatientOrder
+from bot.store.audit import AuditOutcome
 from bot.ui import order_forms as forms
-from bot.ui.blocks import message
+from bot.ui.blocks import escape, message
 from bot.ui.connect import channel_from_metadata
-from bot.ui.order_details import ORDER_DELETE_ACTION, delete_order_blocks, properties_blocks
+from bot.ui.order_details import (
+    ORDER_DELETE_ACTION,
+    delete_order_blocks,
+    orders_list_blocks,
+    properties_blocks,
+)
 from bot.ui.orders import order_card, order_ref, order_summary
 from bot.ui.values import BadActionValue, OrderRef
 from commands.order_actions import act_on_reference, on_order
@@ -149,6 +155,28 @@ def register(app: PacsApp) -> None:
 
         async def create(request: PacsRequest) -> None:
             lookup = await Lookup.start(request)
+            accession = form.fields.get("OrderAccessionNumber", "").strip()
+            existing = await lookup.search(OrderQuery(accession_number=accession)) if accession else []
+            if existing:
+                # Every command on a shared accession number would ask "which order?" ever after.
+                await request.audit(
+                    "order.create",
+                    AuditOutcome.DENIED,
+                    error_code="duplicate_accession",
+                    order_uuids=[order.patient_order_uuid.lower() for order in existing],
+                )
+                await request.reply(
+                    "Accession number already in use",
+                    orders_list_blocks(
+                        f":x: The accession number `{escape(accession)}` is already used by this order, "
+                        "so I created nothing:",
+                        existing,
+                        await lookup.phi(),
+                        await lookup.names(),
+                        note="Run `/pacs order new` again with another accession number.",
+                    ),
+                )
+                return
             async with audited(request, "order.create") as change:
                 created = await lookup.handle.client.create_order_with_json(
                     lookup.user, form.institution_uuid, form.fields

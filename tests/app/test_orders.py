@@ -285,3 +285,17 @@ async def test_a_forged_delete_button_is_refused(pacs: Scenario, emulator: PostD
     )
     await pacs.ephemeral(pacs.demo.admin, "no longer there")
     assert not order.deleted
+
+
+async def test_an_accession_number_already_in_use_is_refused_naming_its_order(
+    pacs: Scenario, emulator: PostDicomEmulator
+) -> None:
+    before = len(account(emulator).orders)
+    await pacs.command(pacs.demo.member, "order new")
+    modal = await pacs.modal(pacs.demo.member, forms.NEW_ORDER_CALLBACK)
+    await pacs.submit(modal, {**VALID_ORDER, forms.ACCESSION: {forms.VALUE: "acc0000050"}})
+    refusal = await pacs.ephemeral(pacs.demo.member, "already used by this order")
+    assert "ACC0000050" in rendered(refusal), "the existing order is named"
+    assert new_order(emulator, "SLACK-0001") is None
+    assert len(account(emulator).orders) == before
+    await audit_has(pacs, "order.create", AuditOutcome.DENIED)
