@@ -46,7 +46,7 @@ from commands.order_actions import act_on_reference, listen, on_order
 from commands.order_changes import (
     ModalOrigin,
     StateValues,
-    from_channel_message,
+    asks_in_a_modal,
     from_own_message,
     on_submit,
     open_modal,
@@ -254,7 +254,7 @@ async def offer_assignees(
     """Ask whom to choose: a modal for a channel's card, else menus in the user's own message."""
     phi, names = await lookup.phi(), await lookup.names()
     assigned = directory.assigned(order)
-    if from_channel_message(request):
+    if asks_in_a_modal(request):
         origin = ModalOrigin.of(request, order, with_card=True)
         view = assign_modal(
             order, phi, names, candidates=directory.assignees(), assigned=assigned, metadata=origin.encode()

@@ -41,7 +41,7 @@ from commands.order_changes import (
     CardPlace,
     ModalOrigin,
     StateValues,
-    from_channel_message,
+    asks_in_a_modal,
     from_own_message,
     on_submit,
     open_modal,
@@ -136,7 +136,7 @@ async def offer_flags(
 ) -> None:
     """Ask which flag to set: a modal for a channel's card, else a menu in the user's own message."""
     phi, names = await lookup.phi(), await lookup.names()
-    if from_channel_message(request):
+    if asks_in_a_modal(request):
         origin = ModalOrigin.of(request, order, with_card=True)
         await open_modal(request, flag_modal(order, phi, names, choices, metadata=origin.encode()))
         return

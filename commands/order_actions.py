@@ -17,7 +17,15 @@ from bot.app.lookup import Lookup
 from bot.app.pacs_app import PacsApp
 from bot.app.request import PacsRequest
 from bot.postdicom import PatientOrder
-from bot.ui.orders import ASSIGN_ACTION, FLAG_ACTION, MORE_ACTION, PICK_ACTION, SHARE_ACTION, picker_blocks
+from bot.ui.orders import (
+    ASSIGN_ACTION,
+    FLAG_ACTION,
+    MORE_ACTION,
+    PICK_ACTION,
+    SHARE_ACTION,
+    picker_blocks,
+    results_page_of,
+)
 from bot.ui.values import BadActionValue, OrderRef
 
 OrderVerbHandler = Callable[[PacsRequest, Lookup, PatientOrder, str], Awaitable[None]]
@@ -82,6 +90,8 @@ async def _on_button(app: PacsApp, request: PacsRequest, action: dict[str, Any])
     if chosen is None:
         await request.reply("That action is no longer available.")
         return
+    if request.source is not None and request.source.ephemeral:
+        request.results_page = results_page_of(str(action.get("block_id") or ""))
     lookup = await Lookup.start(request)
     order = await lookup.order(ref)
     await chosen.handler(request, lookup, order, options)

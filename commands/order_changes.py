@@ -28,6 +28,7 @@ from bot.postdicom import PatientOrder
 from bot.ui.cards import card, split_around_card
 from bot.ui.orders import order_card
 from bot.ui.values import BadActionValue, OrderRef
+from commands.search import redraw_results
 
 logger = logging.getLogger(__name__)
 
@@ -69,10 +70,17 @@ def from_own_message(request: PacsRequest) -> bool:
     return request.source is not None and request.source.ephemeral
 
 
+def asks_in_a_modal(request: PacsRequest) -> bool:
+    """Tell whether a chooser should open as a modal: over a channel's card, or over a list of results."""
+    return from_channel_message(request) or request.results_page is not None
+
+
 async def show_change(
     request: PacsRequest, lookup: Lookup, order: PatientOrder, note: str, *, place: CardPlace | None = None
 ) -> None:
     """Show an order after a change: redrawn where the change was asked for, else in a new message."""
+    if await redraw_results(request, lookup, note):
+        return
     phi, names = await lookup.phi(), await lookup.names()
     place = place or card_place(request.source, order.patient_order_uuid)
     if place is not None:
@@ -105,6 +113,7 @@ class ModalOrigin:
     channel_id: str | None = None
     response_url: str | None = None
     place: CardPlace | None = None
+    results_page: tuple[int, str] | None = None
 
     @classmethod
     def of(cls, request: PacsRequest, order: PatientOrder, *, with_card: bool = False) -> ModalOrigin:
@@ -115,6 +124,7 @@ class ModalOrigin:
             request.channel_id,
             request.respond.response_url if request.respond is not None else None,
             card_place(request.source, order.patient_order_uuid) if with_card else None,
+            request.results_page,
         )
 
     def encode(self) -> str:
@@ -124,6 +134,8 @@ class ModalOrigin:
             "channel": self.channel_id,
             "url": self.response_url,
         }
+        if self.results_page is not None:
+            data["list"] = list(self.results_page)
         if self.place is not None:
             data["card"] = {
                 "channel": self.place.channel_id,
@@ -154,7 +166,11 @@ class ModalOrigin:
                     tuple(dict(block) for block in held["before"]),
                     tuple(dict(block) for block in held["after"]),
                 )
-            return cls(ref, data.get("channel") or None, data.get("url") or None, place)
+            listed = data.get("list")
+            results = (
+                (int(listed[0]), str(listed[1])) if isinstance(listed, list) and len(listed) == 2 else None
+            )
+            return cls(ref, data.get("channel") or None, data.get("url") or None, place, results)
         except (ValueError, TypeError, KeyError, AttributeError) as error:
             raise BadActionValue("not a modal of mine") from error
 
@@ -200,6 +216,7 @@ def on_submit(
             await request.reply("That form is not one of mine, so I did nothing.")
             return
         request.channel_id = origin.channel_id
+        request.results_page = origin.results_page
         if origin.response_url:
             request.respond = AsyncRespond(
                 response_url=origin.response_url, proxy=client.proxy, ssl=client.ssl

@@ -15,6 +15,7 @@ from bot.app.pacs_app import PacsApp
 from bot.app.request import PacsRequest
 from bot.postdicom import PatientOrder
 from bot.store import DecryptionError
+from bot.ui.blocks import JsonBlock
 from bot.ui.orders import PAGE_ACTION, results_blocks
 
 MAX_TOKEN_LENGTH = 1900
@@ -36,25 +37,47 @@ async def find(lookup: Lookup, query: OrderQuery) -> list[PatientOrder]:
     return await lookup.search(query)
 
 
+async def render_results(
+    request: PacsRequest, lookup: Lookup, text: str, page: int, *, note: str = ""
+) -> tuple[str, list[JsonBlock]]:
+    """Search and render one page of results; return the message's text and blocks."""
+    query = parse_query(text, datetime.now(UTC).date())
+    if query.is_empty():
+        raise UsageError("tell me what to look for: a name, an ID or a filter", QUERY_EXAMPLE)
+    orders = await find(lookup, query)
+    token = request.services.store.cipher.encrypt_text(text)
+    blocks = results_blocks(
+        orders,
+        await lookup.phi(),
+        await lookup.names(),
+        page=page,
+        page_token=token if len(token) <= MAX_TOKEN_LENGTH else None,
+        note=note,
+    )
+    return f"{len(orders)} order{'s' if len(orders) != 1 else ''} found", blocks
+
+
+async def redraw_results(request: PacsRequest, lookup: Lookup, note: str) -> bool:
+    """Redraw the page of results a change was asked from, with a note; tell whether it could."""
+    if request.results_page is None or request.respond is None:
+        return False
+    page, token = request.results_page
+    try:
+        text = request.services.store.cipher.decrypt_text(token)
+    except (DecryptionError, ValueError):
+        return False
+    summary, blocks = await render_results(request, lookup, text, page, note=note)
+    await request.reply(summary, blocks, replace_original=True)
+    return True
+
+
 def register(app: PacsApp) -> None:
     """Add ``/pacs search`` and its paging buttons."""
     cipher = app.services.store.cipher
 
     async def show(request: PacsRequest, text: str, page: int, *, replace: bool) -> None:
-        query = parse_query(text, datetime.now(UTC).date())
-        if query.is_empty():
-            raise UsageError("tell me what to look for: a name, an ID or a filter", QUERY_EXAMPLE)
         lookup = await Lookup.start(request)
-        orders = await find(lookup, query)
-        token = cipher.encrypt_text(text)
-        blocks = results_blocks(
-            orders,
-            await lookup.phi(),
-            await lookup.names(),
-            page=page,
-            page_token=token if len(token) <= MAX_TOKEN_LENGTH else None,
-        )
-        summary = f"{len(orders)} order{'s' if len(orders) != 1 else ''} found"
+        summary, blocks = await render_results(request, lookup, text, page)
         await request.reply(summary, blocks, replace_original=replace)
 
     async def search(request: PacsRequest) -> None:

@@ -83,6 +83,8 @@ class PacsRequest:
     text: str = ""
     thread_ts: str | None = None
     source: SourceMessage | None = None
+    # The page of search results (page, encrypted query) a button was pressed in, to redraw it.
+    results_page: tuple[int, str] | None = None
 
     @classmethod
     def from_bolt(

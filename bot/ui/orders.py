@@ -7,6 +7,7 @@ in every message.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -146,8 +147,31 @@ def order_ref(order: PatientOrder) -> OrderRef:
     return OrderRef(order.patient_order_uuid.lower(), (order.institution_uuid or "").lower() or None)
 
 
+MAX_BLOCK_ID = 255
+_RESULT_BLOCK = re.compile(r"r\d+[sa]:(\d{1,4}):(.+)", re.DOTALL)
+
+
+def result_block_ids(index: int, page: int, page_token: str | None) -> tuple[str, str] | None:
+    """Name a result's blocks so that its buttons say which page of which search they are on."""
+    if not page_token:
+        return None
+    ids = (f"r{index}s:{page}:{page_token}", f"r{index}a:{page}:{page_token}")
+    return ids if len(ids[0]) <= MAX_BLOCK_ID else None
+
+
+def results_page_of(block_id: str) -> tuple[int, str] | None:
+    """Read the page and encrypted query a result's block id carries, if it is one."""
+    found = _RESULT_BLOCK.fullmatch(block_id)
+    return (int(found.group(1)), found.group(2)) if found else None
+
+
 def order_blocks(
-    order: PatientOrder, phi: PhiDisplay, names: Names, *, with_actions: bool = True
+    order: PatientOrder,
+    phi: PhiDisplay,
+    names: Names,
+    *,
+    with_actions: bool = True,
+    block_ids: tuple[str, str] | None = None,
 ) -> list[Block]:
     """Render one order: its summary with an overflow menu, and Share / Flag / Assign buttons."""
     ref = order_ref(order)
@@ -156,17 +180,20 @@ def order_blocks(
     )
     blocks: list[Block] = [
         SectionBlock(
-            text=MarkdownTextObject(text=truncate(order_summary(order, phi, names), 3000)), accessory=overflow
+            text=MarkdownTextObject(text=truncate(order_summary(order, phi, names), 3000)),
+            accessory=overflow,
+            block_id=block_ids[0] if block_ids else None,
         )
     ]
     if with_actions:
         blocks.append(
             ActionsBlock(
+                block_id=block_ids[1] if block_ids else None,
                 elements=[
                     button("Share link", SHARE_ACTION, ref.encode("share"), style="primary"),
                     button("Flag", FLAG_ACTION, ref.encode("flag")),
                     button("Assign", ASSIGN_ACTION, ref.encode("assign")),
-                ]
+                ],
             )
         )
     return blocks
@@ -180,6 +207,7 @@ def results_blocks(
     page: int,
     page_token: str | None,
     what: str = "Search results",
+    note: str = "",
 ) -> list[JsonBlock]:
     """Render one page of orders with paging buttons (the token stands for the query, encrypted)."""
     total = len(orders)
@@ -187,13 +215,17 @@ def results_blocks(
     page = min(max(page, 1), pages)
     shown = orders[(page - 1) * ORDERS_PER_PAGE : page * ORDERS_PER_PAGE]
     blocks: list[Block] = [header(what)]
+    if note:
+        blocks.append(context(truncate(note, 2000)))
     if not shown:
         blocks.append(section("No orders match. Try fewer words, `mod:` or a wider `from:`."))
         return to_json(blocks)
     for index, order in enumerate(shown):
         if index:
             blocks.append(divider())
-        blocks += order_blocks(order, phi, names)
+        # One result may give way to its chooser; one of several must leave the others in place.
+        ids = result_block_ids(index, page, page_token) if len(shown) > 1 else None
+        blocks += order_blocks(order, phi, names, block_ids=ids)
     first = (page - 1) * ORDERS_PER_PAGE + 1
     blocks.append(context(f"Orders {first} to {first + len(shown) - 1} of {total} · only you can see this"))
     if pages > 1 and page_token:
