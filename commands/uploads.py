@@ -326,6 +326,21 @@ class Uploads:
                 retryable=False,
             ) from None
 
+    async def missing_folders(self, handle: PostDicomHandle, path: str) -> list[str]:
+        """List the folders of a path (as paths) that ensure_folder would create."""
+        parts = [part.strip() for part in path.strip("/").split("/") if part.strip()]
+        parent: str | None = None
+        for depth, name in enumerate(parts):
+            listing = await handle.client.get_folder_list(handle.user_uuid, parent or "", None, False)
+            existing = next(
+                (item for item in listing.sub_folder_list if item.folder_name.casefold() == name.casefold()),
+                None,
+            )
+            if existing is None:
+                return ["/".join(parts[: end + 1]) for end in range(depth, len(parts))]
+            parent = existing.folder_uuid
+        return []
+
     async def ensure_folder(self, workspace: WorkspaceRef, handle: PostDicomHandle, path: str) -> str:
         """Return the UUID of a folder path, creating the folders that are missing."""
         dictionaries = self.services.dictionaries
@@ -1088,6 +1103,10 @@ def register(app: PacsApp) -> None:
     async def channel_command(request: PacsRequest) -> None:
         await configure_channel(uploads, request)
 
+    async def on_create_folders(request: PacsRequest, action: dict[str, Any]) -> None:
+        request.text = str(action.get("value") or "")
+        await configure_channel(uploads, request, create_folders=True)
+
     app.bolt.event("message", matchers=[is_file_share])(on_file_share)
     app.bolt.event("message")(ignore)
     app.bolt.event("file_shared")(ignore)
@@ -1096,6 +1115,7 @@ def register(app: PacsApp) -> None:
     app.action(ui.ATTACH_ACTION, on_attach)
     app.action(ui.IGNORE_ACTION, on_ignore)
     app.action(ui.RETRY_UPLOAD_ACTION, on_retry)
+    app.action(ui.CREATE_FOLDERS_ACTION, on_create_folders)
     app.bolt.view(ui.ANONYMIZE_MODAL)(on_anonymize_submit)
     app.router.add(
         "channel",
@@ -1119,8 +1139,11 @@ _MODES = {mode.value: mode for mode in UploadMode}
 _CHANNEL_EXAMPLE = "/pacs channel auto folder:Inbox/Slack anonymize:off"
 
 
-async def configure_channel(uploads: Uploads, request: PacsRequest) -> None:
-    """Show or change the channel's upload settings (changes are for admins)."""
+MAX_BUTTON_VALUE = 2000
+
+
+async def configure_channel(uploads: Uploads, request: PacsRequest, *, create_folders: bool = False) -> None:
+    """Show or change the channel's upload settings (changes are for admins; new folders are asked first)."""
     channel = request.channel_id
     if not channel:
         raise UsageError("run it in the channel you want to configure", _CHANNEL_EXAMPLE)
@@ -1150,6 +1173,14 @@ async def configure_channel(uploads: Uploads, request: PacsRequest) -> None:
         else:
             handle = await uploads.postdicom(request.workspace, user_id=request.user_id)
             folder_path = "/".join(part.strip() for part in folder.strip("/").split("/") if part.strip())
+            missing = await uploads.missing_folders(handle, folder_path) if folder_path else []
+            if missing and not create_folders:
+                if len(request.text) > MAX_BUTTON_VALUE:
+                    raise UsageError("that command is too long to confirm; shorten it", _CHANNEL_EXAMPLE)
+                await request.reply(
+                    "Create folders?", ui.create_folders_blocks(folder_path, missing, request.text)
+                )
+                return
             folder_uuid = await uploads.ensure_folder(request.workspace, handle, folder_path)
     updated = ChannelSettings(
         upload_mode=mode,

@@ -23,6 +23,7 @@ from bot.jobs import Failure, Outcome, Phase, Progress
 from bot.postdicom import PatientOrder
 from bot.store import ChannelSettings, PhiDisplay, UploadMode
 from bot.ui.blocks import JsonBlock, button, context, escape, section, to_json, truncate
+from bot.ui.confirm import confirm_actions
 from bot.ui.orders import Names, order_blocks
 from bot.ui.shares import link
 
@@ -31,6 +32,7 @@ ANONYMIZE_ACTION = "upload.anonymize"
 IGNORE_ACTION = "upload.ignore"
 ATTACH_ACTION = "upload.attach"
 RETRY_UPLOAD_ACTION = "upload.retry"
+CREATE_FOLDERS_ACTION = "channel.create_folders"
 ANONYMIZE_MODAL = "upload.anonymize"
 FIELD_ACTION = "value"
 MAX_CARDS = 5
@@ -484,3 +486,24 @@ def nothing_in_zip(name: str, skipped: int) -> str:
     """Say that an archive holds no DICOM."""
     other = f" ({skipped} other file{'s' if skipped != 1 else ''})" if skipped else ""
     return f"`{name}` holds no DICOM files{other}, so there is nothing to upload."
+
+
+def create_folders_blocks(path: str, missing: Sequence[str], command: str) -> list[JsonBlock]:
+    """Ask before a channel's upload folder is made: name every folder PostDICOM would get."""
+    listed = ", ".join(f"`{escape(name)}`" for name in missing)
+    return to_json(
+        [
+            section(
+                f":open_file_folder: The folder `{escape(path)}` does not exist in PostDICOM. Saving would "
+                f"create {listed}. Nothing was saved yet."
+            ),
+            confirm_actions(
+                label="Create and save",
+                action_id=CREATE_FOLDERS_ACTION,
+                value=command,
+                title="Create folders?",
+                question=f"Create {listed} in PostDICOM and upload this channel's files there?",
+                yes="Create",
+            ),
+        ]
+    )

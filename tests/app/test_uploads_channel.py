@@ -8,6 +8,7 @@ import pydicom
 
 from bot.sandbox.postdicom import PostDicomEmulator
 from bot.store import UploadMode
+from bot.ui.uploads import CREATE_FOLDERS_ACTION
 from tests.app.harness import Scenario
 from tests.app.uploads_support import account, order_of, rendered, share, thread_says
 from tests.dicom.samples import ct_image, new_uid
@@ -17,6 +18,9 @@ async def test_an_admin_sets_auto_with_a_new_folder_and_uploads_land_in_it(
     pacs: Scenario, emulator: PostDicomEmulator
 ) -> None:
     await pacs.command(pacs.demo.admin, 'channel auto folder:"Inbox/From Slack"')
+    question = await pacs.ephemeral(pacs.demo.admin, "does not exist in PostDICOM")
+    assert "`Inbox`, `Inbox/From Slack`" in question.text + str(question.blocks)
+    await pacs.click(pacs.demo.admin, CREATE_FOLDERS_ACTION, message=question)
     reply = await pacs.ephemeral(pacs.demo.admin, "Saved.")
     assert "*auto*" in reply.text + str(reply.blocks)
     settings = await pacs.app.services.store.channel_settings.get(pacs.workspace, pacs.demo.general.id)
@@ -43,6 +47,8 @@ async def test_the_same_folder_is_reused_not_created_twice(
     pacs: Scenario, emulator: PostDicomEmulator
 ) -> None:
     await pacs.command(pacs.demo.admin, "channel auto folder:Teaching")
+    question = await pacs.ephemeral(pacs.demo.admin, "does not exist in PostDICOM")
+    await pacs.click(pacs.demo.admin, CREATE_FOLDERS_ACTION, message=question)
     await pacs.ephemeral(pacs.demo.admin, "Saved.")
     await pacs.command(pacs.demo.admin, "channel ask folder:teaching")
     await pacs.ephemeral(pacs.demo.admin, "*ask*")
@@ -83,3 +89,18 @@ async def test_nonsense_gets_an_example(pacs: Scenario) -> None:
     assert "/pacs channel auto" in reply.text
     await pacs.command(pacs.demo.admin, "channel auto folder:Inbox/From Slack")
     await pacs.ephemeral(pacs.demo.admin, "in quotes")
+
+
+async def test_missing_folders_are_created_only_once_confirmed(
+    pacs: Scenario, emulator: PostDicomEmulator
+) -> None:
+    folders_before = len(account(emulator).folders)
+    await pacs.command(pacs.demo.admin, "channel auto folder:Nope/Missing")
+    question = await pacs.ephemeral(pacs.demo.admin, "does not exist in PostDICOM")
+    assert "`Nope`, `Nope/Missing`" in question.text + str(question.blocks)
+    assert len(account(emulator).folders) == folders_before, "nothing created before the answer"
+    settings = await pacs.app.services.store.channel_settings.get(pacs.workspace, pacs.demo.general.id)
+    assert settings.upload_mode is UploadMode.ASK, "nothing saved before the answer"
+    await pacs.command(pacs.demo.admin, "channel auto folder:Cases")
+    await pacs.ephemeral(pacs.demo.admin, "Saved.")
+    assert len(account(emulator).folders) == folders_before, "an existing folder needs no question"
