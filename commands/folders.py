@@ -25,6 +25,7 @@ from bot.app.matching import Candidate, match
 from bot.app.pacs_app import PacsApp
 from bot.app.request import PacsRequest
 from bot.postdicom import PatientOrder
+from bot.store.settings import MAX_SHARE_EXPIRY_DAYS
 from bot.ui.blocks import escape, message
 from bot.ui.confirm import DISMISS_ACTION
 from bot.ui.folders import (
@@ -140,7 +141,9 @@ def _in_folder(order: PatientOrder, entry: FolderEntry) -> bool:
     return entry.folder.folder_uuid.lower() in {uuid.lower() for uuid in order.folder_uuid_list}
 
 
-def parse_share(words: Words, rest: Sequence[str], today: date, default_days: int) -> FolderShare:
+def parse_share(
+    words: Words, rest: Sequence[str], today: date, default_days: int, longest: int = MAX_SHARE_EXPIRY_DAYS
+) -> FolderShare:
     """Read who a folder is shared with and how, from the words after the folder."""
     flags = {word.lower() for word in rest if word.lower() in ("link", "upload", "download", "url")}
     dates = [word for word in rest if _DATE_WORD.fullmatch(word)]
@@ -149,10 +152,12 @@ def parse_share(words: Words, rest: Sequence[str], today: date, default_days: in
     expires = (
         parse_date(typed_expiry, today, future=True, what="expiry date")
         if typed_expiry
-        else today + timedelta(days=default_days)
+        else today + timedelta(days=min(default_days, longest))
     )
     if expires < today:
         raise UsageError("that expiry date has passed", "expires:30d")
+    if expires > today + timedelta(days=longest):
+        raise UsageError(f"a share can last {longest} days at most in this workspace", f"expires:{longest}d")
     email = (words.option("email") or "").strip()
     if email and not _EMAIL.fullmatch(email):
         raise UsageError(f"'{email}' is not an e-mail address", "email:colleague@example.org")
@@ -394,7 +399,9 @@ def register(app: PacsApp) -> None:
             entry = await resolve_folder(request, lookup, words.words[0])
         settings = await request.settings()
         today = datetime.now(UTC).date()
-        plan = parse_share(words, remaining, today, settings.default_share_expiry_days)
+        plan = parse_share(
+            words, remaining, today, settings.default_share_expiry_days, settings.max_share_expiry_days
+        )
         uuid = entry.folder.folder_uuid.lower()
         client, user = lookup.handle.client, lookup.user
         expires = plan.expires.isoformat()

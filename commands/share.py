@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from bot.app.errors import NotAllowed
+from bot.app.errors import NotAllowed, UserFacingError
 from bot.app.grammar import UsageError, parse_date, split_words
 from bot.app.guards import audited, require_permission
 from bot.app.lookup import Lookup
@@ -64,17 +64,24 @@ def today() -> date:
     return datetime.now(UTC).date()
 
 
-def expiry(text: str | None, default_days: int, on: date) -> date:
-    """Read ``expires:`` (``30d``, ``2026-12-31``, ``today``), else the workspace's default."""
+def expiry(text: str | None, default_days: int, on: date, *, longest: int = MAX_SHARE_EXPIRY_DAYS) -> date:
+    """Read ``expires:`` (``30d``, ``2026-12-31``, ``today``), else the default; never beyond ``longest`` days."""
     if text is None or not text.strip():
-        return on + timedelta(days=default_days)
+        return on + timedelta(days=min(default_days, longest))
     day = parse_date(text, on, future=True, what="expiry date")
     if day < on:
         raise UsageError(
             f"{day.isoformat()} has passed; a share must last until today at least", LINK_EXAMPLE
         )
-    if day > on + timedelta(days=MAX_SHARE_EXPIRY_DAYS):
-        raise UsageError(f"a share can last {MAX_SHARE_EXPIRY_DAYS} days at most", LINK_EXAMPLE)
+    if day > on + timedelta(days=longest):
+        where = (
+            " in this workspace (an admin sets that in `/pacs settings`)"
+            if longest < MAX_SHARE_EXPIRY_DAYS
+            else ""
+        )
+        raise UsageError(
+            f"a share can last {longest} days at most{where}", f"/pacs share ACC0000001 expires:{longest}d"
+        )
     return day
 
 
@@ -109,7 +116,12 @@ def read_terms(text: str, settings: WorkspaceSettings, on: date) -> ShareTerms:
     if password_to:
         check_address(password_to, what="address for the password")
     return ShareTerms(
-        expires=expiry(words.option("expires"), settings.default_share_expiry_days, on),
+        expires=expiry(
+            words.option("expires"),
+            settings.default_share_expiry_days,
+            on,
+            longest=settings.max_share_expiry_days,
+        ),
         can_download=words.has_flag("download"),
         addresses=addresses,
         password_to=password_to,
@@ -280,6 +292,12 @@ async def submit_email(
             "The share form was out of date. Please open it again: " + " ".join(errors.values())
         )
         return
+    longest = (await request.settings()).max_share_expiry_days
+    if terms.expires > today() + timedelta(days=longest):
+        raise UserFacingError(
+            f"A share can last {longest} days at most in this workspace, so nothing was shared.",
+            hint="Open the form again and choose an earlier expiry date.",
+        )
     await share_by_email(request, lookup, order, terms)
 
 

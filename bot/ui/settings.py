@@ -28,6 +28,7 @@ from bot.ui.connect import metadata
 SETTINGS_CALLBACK = "pacs.settings"
 VALUE = "value"
 PHI, EXPIRY, CHANNELS = "phi_display", "share_expiry", "allowed_channels"
+LONGEST = "share_longest"
 EMAIL_AUDIENCE, EMAIL_GROUP = "email_audience", "email_usergroup"
 DELETE_AUDIENCE, DELETE_GROUP = "delete_audience", "delete_usergroup"
 MAX_CHANNELS = 100
@@ -97,6 +98,18 @@ def settings_view(settings: WorkspaceSettings, channel_id: str | None) -> dict[s
                 min_value=1,
                 max_value=MAX_SHARE_EXPIRY_DAYS,
                 initial_value=str(settings.default_share_expiry_days),
+            ),
+        ),
+        InputBlock(
+            block_id=LONGEST,
+            label="Longest a share link may last (days)",
+            hint="Nobody can share for longer, whatever expires: says.",
+            element=NumberInputElement(
+                action_id=VALUE,
+                is_decimal_allowed=False,
+                min_value=1,
+                max_value=MAX_SHARE_EXPIRY_DAYS,
+                initial_value=str(settings.max_share_expiry_days),
             ),
         ),
         *_audience_blocks(EMAIL_AUDIENCE, EMAIL_GROUP, "Who may share by e-mail", settings.email_share),
@@ -178,6 +191,13 @@ def read_settings(
     days = int(typed_days) if typed_days.isdigit() else 0
     if not 1 <= days <= MAX_SHARE_EXPIRY_DAYS:
         errors[EXPIRY] = f"Give a whole number of days from 1 to {MAX_SHARE_EXPIRY_DAYS}."
+    typed_longest = str(_element(values, LONGEST).get("value") or "").strip()
+    # A form from before this field existed keeps the current maximum.
+    longest = int(typed_longest) if typed_longest.isdigit() else current.max_share_expiry_days
+    if typed_longest and not 1 <= longest <= MAX_SHARE_EXPIRY_DAYS:
+        errors[LONGEST] = f"Give a whole number of days from 1 to {MAX_SHARE_EXPIRY_DAYS}."
+    elif days > longest and EXPIRY not in errors:
+        errors[EXPIRY] = f"The default cannot be longer than the longest a link may last ({longest} days)."
     email = _permission(values, EMAIL_AUDIENCE, EMAIL_GROUP, errors)
     delete = _permission(values, DELETE_AUDIENCE, DELETE_GROUP, errors)
     channels = _element(values, CHANNELS).get("selected_conversations") or []
@@ -191,6 +211,8 @@ def read_settings(
             delete=delete,
             allowed_channels=tuple(dict.fromkeys(str(channel) for channel in channels)),
             cache_ttl_seconds=current.cache_ttl_seconds,
+            max_share_expiry_days=longest,
+            group_channels=current.group_channels,
         )
     except ValidationError:
         return None, {PHI: "These settings do not fit together; please check them."}
@@ -214,6 +236,7 @@ def settings_saved_blocks(settings: WorkspaceSettings) -> list[JsonBlock]:
                 fields=[
                     f"*Patient data*\n{PHI_CHOICES[settings.phi_display][0]}",
                     f"*Share links expire after*\n{settings.default_share_expiry_days} days",
+                    f"*Longest a share link may last*\n{settings.max_share_expiry_days} days",
                     f"*E-mail sharing*\n{_audience_text(settings.email_share)}",
                     f"*Deleting*\n{_audience_text(settings.delete)}",
                     f"*Channels*\n{channels}",

@@ -127,3 +127,24 @@ def test_a_usergroup_is_read_from_an_id_or_a_pasted_mention() -> None:
     assert ui.usergroup_id("<!subteam^S0123ABCD|@readers>") == "S0123ABCD"
     assert ui.usergroup_id("readers") is None
     assert ui.usergroup_id("") is None
+
+
+async def test_admins_cap_how_long_share_links_last(pacs: Scenario, emulator: PostDicomEmulator) -> None:
+    await pacs.command(pacs.demo.admin, "settings")
+    modal = await pacs.modal(pacs.demo.admin, ui.SETTINGS_CALLBACK)
+    await pacs.submit(modal, chosen(**{ui.EXPIRY: "60", ui.LONGEST: "30"}), user=pacs.demo.admin)
+    errors = await eventually(lambda: modal.definition.get("errors"), what="field errors")
+    assert set(errors) == {ui.EXPIRY}, "a default beyond the maximum is refused on the form"
+    await pacs.submit(modal, chosen(**{ui.EXPIRY: "14", ui.LONGEST: "30"}), user=pacs.demo.admin)
+    await pacs.ephemeral(pacs.demo.admin, "Settings saved")
+    saved = await pacs.app.services.store.workspace_settings.get(pacs.workspace)
+    assert saved.max_share_expiry_days == 30
+    shares_before = len(emulator.state.shares_of())
+    for too_long in ("expires:5y", "expires:31d", "expires:3650d"):
+        await pacs.command(pacs.demo.member, f"share 1CT1 {too_long}")
+        await pacs.ephemeral(pacs.demo.member, "30 days at most in this workspace")
+    assert len(emulator.state.shares_of()) == shares_before, "nothing was shared"
+    await pacs.command(pacs.demo.member, "folder share Cases link expires:1y")
+    await pacs.ephemeral(pacs.demo.member, "30 days at most in this workspace")
+    await pacs.command(pacs.demo.member, "share 1CT1 expires:30d")
+    await eventually(lambda: len(emulator.state.shares_of()) == shares_before + 1, what="the share")
