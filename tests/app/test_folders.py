@@ -249,12 +249,12 @@ async def test_share_link_posts_in_the_channel_with_the_default_expiry(
 
 
 async def test_share_to_upload_with_a_link(pacs: Scenario, emulator: PostDicomEmulator) -> None:
-    await pacs.command(pacs.demo.member, 'folder share "Research/Trial A" upload expires:2099-12-31')
+    await pacs.command(pacs.demo.member, 'folder share "Research/Trial A" upload expires:2035-12-31')
     await posted(pacs, pacs.demo.general, "upload into the folder")
     [share] = [share for share in emulator.state.shares_of() if share.kind == "folder-upload-link"]
     assert share.folder_uuid == folder_named(emulator, "Research/Trial A").uuid
     assert share.institution_uuid == MAIN_INSTITUTION_UUID
-    assert share.expire_date == "2099-12-31"
+    assert share.expire_date == "2035-12-31"
 
 
 async def test_a_folder_path_with_spaces_needs_no_quotes_when_it_is_exact(
