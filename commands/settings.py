@@ -9,14 +9,35 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app.pacs_app import PacsApp
 from bot.app.request import PacsRequest
 from bot.app.router import run_answering_errors
+from bot.store import WorkspaceSettings
 from bot.store.audit import AuditOutcome
 from bot.ui import settings as ui
 from bot.ui.connect import channel_from_metadata
+
+
+async def unknown_usergroups(request: PacsRequest, settings: WorkspaceSettings) -> dict[str, str]:
+    """Ask Slack about each user group the settings name; return form errors for those it does not know."""
+    errors: dict[str, str] = {}
+    for block_id, permission in ((ui.EMAIL_GROUP, settings.email_share), (ui.DELETE_GROUP, settings.delete)):
+        if permission.usergroup_id is None:
+            continue
+        try:
+            await request.client.usergroups_users_list(usergroup=permission.usergroup_id)
+        except SlackApiError as error:
+            code = error.response.get("error") if error.response else "no answer"
+            # A group Slack does not know would lock everyone out of what it guards.
+            errors[block_id] = (
+                f"This workspace has no user group {permission.usergroup_id}."
+                if code == "no_such_subteam"
+                else f"I could not check that user group (Slack said {code})."
+            )
+    return errors
 
 
 def register(app: PacsApp) -> None:
@@ -47,7 +68,9 @@ def register(app: PacsApp) -> None:
             return
         current = await request.settings()
         chosen, errors = ui.read_settings((view.get("state") or {}).get("values") or {}, current)
-        if chosen is None:
+        if chosen is not None:
+            errors = await unknown_usergroups(request, chosen)
+        if chosen is None or errors:
             await ack(response_action="errors", errors=errors)
             return
         await ack()

@@ -120,7 +120,7 @@ async def test_members_may_not_delete_by_default(pacs: Scenario, emulator: PostD
 
 
 async def test_a_usergroup_permission_that_slack_cannot_confirm_denies(pacs: Scenario) -> None:
-    # The Slack stub has no usergroups.users.list, so membership cannot be confirmed: the answer is no.
+    # Slack knows no user group S0READERS, so membership cannot be confirmed: the answer is no.
     await save_settings(pacs, delete=Permission(audience=Audience.USERGROUP, usergroup_id="S0READERS"))
     await pacs.command(pacs.demo.admin, "folder delete follow-up")
     await pacs.ephemeral(pacs.demo.admin, "could not confirm that you are one")

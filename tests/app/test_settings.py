@@ -56,10 +56,12 @@ async def test_saving_persists_and_later_cards_follow_the_phi_setting(
     await pacs.command(pacs.demo.member, f"search acc:{order.accession_number}")
     before = await pacs.ephemeral(pacs.demo.member, "Search results")
     assert family not in rendered(before)
+    readers = pacs.slack.state.add_usergroup(pacs.demo.team, "readers", "Readers", pacs.demo.admin)
     await pacs.command(pacs.demo.admin, "settings")
     modal = await pacs.modal(pacs.demo.admin, ui.SETTINGS_CALLBACK)
     await pacs.submit(
-        modal, chosen(**{ui.DELETE_AUDIENCE: "usergroup", ui.DELETE_GROUP: "<!subteam^S0READERS|@readers>"})
+        modal,
+        chosen(**{ui.DELETE_AUDIENCE: "usergroup", ui.DELETE_GROUP: f"<!subteam^{readers.id}|@readers>"}),
     )
     await pacs.ephemeral(pacs.demo.admin, "Settings saved")
     saved = await pacs.app.services.store.workspace_settings.get(pacs.workspace)
@@ -67,7 +69,7 @@ async def test_saving_persists_and_later_cards_follow_the_phi_setting(
         phi_display=PhiDisplay.FULL,
         default_share_expiry_days=14,
         email_share=Permission(audience=Audience.ADMINS),
-        delete=Permission(audience=Audience.USERGROUP, usergroup_id="S0READERS"),
+        delete=Permission(audience=Audience.USERGROUP, usergroup_id=readers.id),
     )
     await audit_has(pacs, "settings.update", AuditOutcome.SUCCEEDED)
     await pacs.command(pacs.demo.member, f"search acc:{order.accession_number}")
@@ -148,3 +150,14 @@ async def test_admins_cap_how_long_share_links_last(pacs: Scenario, emulator: Po
     await pacs.ephemeral(pacs.demo.member, "30 days at most in this workspace")
     await pacs.command(pacs.demo.member, "share 1CT1 expires:30d")
     await eventually(lambda: len(emulator.state.shares_of()) == shares_before + 1, what="the share")
+
+
+async def test_a_user_group_slack_does_not_know_is_refused_on_the_form(pacs: Scenario) -> None:
+    await pacs.command(pacs.demo.admin, "settings")
+    modal = await pacs.modal(pacs.demo.admin, ui.SETTINGS_CALLBACK)
+    await pacs.submit(modal, chosen(**{ui.EMAIL_AUDIENCE: "usergroup", ui.EMAIL_GROUP: "S0NOSUCH1"}))
+    errors = await eventually(lambda: modal.definition.get("errors"), what="field errors")
+    assert set(errors) == {ui.EMAIL_GROUP}
+    assert "no user group S0NOSUCH1" in errors[ui.EMAIL_GROUP]
+    saved = await pacs.app.services.store.workspace_settings.get(pacs.workspace)
+    assert saved.email_share.audience is Audience.EVERYONE, "nothing saved"

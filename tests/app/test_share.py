@@ -232,7 +232,7 @@ async def test_email_sharing_for_admins_only(pacs: Scenario, emulator: PostDicom
 async def test_email_sharing_for_a_user_group_refuses_when_slack_cannot_confirm(
     pacs: Scenario, emulator: PostDicomEmulator
 ) -> None:
-    # The Slack stub has no usergroups.users.list, so membership cannot be confirmed: the answer is no.
+    # Slack knows no user group S0READERS, so membership cannot be confirmed: the answer is no.
     await save_settings(pacs, email_share=Permission(audience=Audience.USERGROUP, usergroup_id="S0READERS"))
     await pacs.command(pacs.demo.member, "share 1CT1 email:gp@example.org")
     await pacs.ephemeral(pacs.demo.member, "Only members of the user group")

@@ -23,6 +23,7 @@ DEFAULT_BOT_SCOPES: tuple[str, ...] = (
     "im:read",
     "users:read",
     "users:read.email",
+    "usergroups:read",
 )
 
 
@@ -105,6 +106,17 @@ class Team:
     name: str
     domain: str
     enterprise_id: str | None = None
+
+
+@dataclass
+class UserGroup:
+    """A Slack user group (``@radiologists``) of one workspace, with its members."""
+
+    id: str
+    team_id: str
+    handle: str
+    name: str
+    members: list[str]
 
 
 @dataclass

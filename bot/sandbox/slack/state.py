@@ -33,6 +33,7 @@ from bot.sandbox.slack.model import (
     TokenGrant,
     Trigger,
     User,
+    UserGroup,
     View,
 )
 
@@ -84,6 +85,7 @@ class SlackState:
         self.enterprises: dict[str, Enterprise] = {}
         self.teams: dict[str, Team] = {}
         self.users: dict[str, User] = {}
+        self.usergroups: dict[str, UserGroup] = {}
         self.channels: dict[str, Channel] = {}
         self.messages: list[Message] = []
         self.ephemeral_messages: list[EphemeralMessage] = []
@@ -347,6 +349,12 @@ class SlackState:
         raise SlackRejection("invalid_refresh_token")
 
     # -- lookups -----------------------------------------------------------------------------------
+
+    def add_usergroup(self, team: Team, handle: str, name: str, *members: User) -> UserGroup:
+        """Create a user group of a workspace with some members."""
+        group = UserGroup(self.new_id("S"), team.id, handle, name, [member.id for member in members])
+        self.usergroups[group.id] = group
+        return group
 
     def user_by_email(self, team_id: str, email: str) -> User | None:
         """Find a person of a workspace by e-mail, case-insensitively."""

@@ -146,6 +146,7 @@ class WebApi:
             "files.info": _Method(self._files_info, _BOT_OR_USER, ("files:read",)),
             "users.info": _Method(self._users_info, _BOT_OR_USER, ("users:read",)),
             "users.lookupByEmail": _Method(self._users_lookup_by_email, _BOT_OR_USER, ("users:read.email",)),
+            "usergroups.users.list": _Method(self._usergroups_users_list, _BOT_OR_USER, ("usergroups:read",)),
             "conversations.info": _Method(
                 self._conversations_info,
                 _BOT_OR_USER,
@@ -462,6 +463,12 @@ class WebApi:
         if user is None:
             raise SlackRejection("users_not_found")
         return {"user": user.to_api(include_email=True)}
+
+    def _usergroups_users_list(self, grant: TokenGrant, params: _Params) -> JsonObject:
+        group = self.state.usergroups.get(params.required("usergroup", "invalid_arguments"))
+        if group is None or group.team_id != grant.team_id:
+            raise SlackRejection("no_such_subteam")
+        return {"users": list(group.members)}
 
     def _conversations_info(self, grant: TokenGrant, params: _Params) -> JsonObject:
         channel = self._channel(grant, params.text("channel"))
