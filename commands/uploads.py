@@ -188,6 +188,8 @@ class Uploads:
         self.file_names: LRUCache[str, str] = LRUCache(maxsize=10_000)
         # Slack retries an event it thinks was lost; one prompt per shared message is enough.
         self._prompted: TTLCache[str, bool] = TTLCache(maxsize=10_000, ttl=3600)
+        # Why files were left alone is said once per channel and reason (a day), not at every drop.
+        self._explained: TTLCache[str, bool] = TTLCache(maxsize=10_000, ttl=86_400)
         # The files of a share finishing in this process make their study cards one at a time,
         # so a study's share link is made once (another replica may still make its own).
         self.share_locks: TTLCache[str, asyncio.Lock] = TTLCache(maxsize=10_000, ttl=3600)
@@ -468,6 +470,7 @@ class Uploads:
         if await store.connections.get(workspace) is None:
             return
         if not (await store.workspace_settings.get(workspace)).allows_channel(channel):
+            await self.explain_once(workspace, channel, user, "not_allowed", ui.NOT_ALLOWED_TEXT)
             return
         settings = await store.channel_settings.get(workspace, channel)
         if settings.upload_mode is UploadMode.OFF:
@@ -475,6 +478,8 @@ class Uploads:
         message_ts = str(event.get("ts") or "")
         thread_ts = str(event.get("thread_ts") or message_ts)
         if settings.upload_mode is UploadMode.AUTO:
+            if not event.get("thread_ts") and any(_is_pdf(file) for file in files):
+                await self.explain_once(workspace, channel, user, "document_root", ui.DOCUMENT_ROOT_TEXT)
             replacements = self.default_replacements() if settings.anonymize_by_default else None
             await self.enqueue(
                 workspace,
@@ -560,21 +565,22 @@ class Uploads:
                 ),
             )
             problems = []
-        if documents and in_thread:
-            order = await self.order_of_thread(workspace, channel, thread_ts)
-            if order is not None:
-                summary = await self._order_line(workspace, order)
-                await client.chat_postEphemeral(
-                    channel=channel,
-                    user=user,
-                    thread_ts=where_thread,
-                    text="Attach to this order in PostDICOM?",
-                    blocks=ui.attach_prompt_blocks(
-                        [item.name for item in documents],
-                        summary,
-                        _prompt_value(thread_ts, [item.file_id for item in documents]),
-                    ),
-                )
+        order = await self.order_of_thread(workspace, channel, thread_ts) if documents and in_thread else None
+        if documents and order is None:
+            await self.explain_once(workspace, channel, user, "document_root", ui.DOCUMENT_ROOT_TEXT)
+        if documents and in_thread and order is not None:
+            summary = await self._order_line(workspace, order)
+            await client.chat_postEphemeral(
+                channel=channel,
+                user=user,
+                thread_ts=where_thread,
+                text="Attach to this order in PostDICOM?",
+                blocks=ui.attach_prompt_blocks(
+                    [item.name for item in documents],
+                    summary,
+                    _prompt_value(thread_ts, [item.file_id for item in documents]),
+                ),
+            )
         if problems:
             await client.chat_postEphemeral(
                 channel=channel,
@@ -582,6 +588,26 @@ class Uploads:
                 thread_ts=where_thread,
                 text="Some files cannot be uploaded",
                 blocks=ui.problems_blocks(problems),
+            )
+
+    async def explain_once(
+        self, workspace: WorkspaceRef, channel: str, user: str | None, reason: str, text: str
+    ) -> None:
+        """Tell the person who shared files why they were left alone, once per channel and reason."""
+        key = f"{workspace.key}:{channel}:{reason}"
+        if user is None or key in self._explained:
+            return
+        self._explained[key] = True
+        client = self.slack(await self.bot_token(workspace))
+        try:
+            await client.chat_postEphemeral(
+                channel=channel, user=user, text=text, blocks=ui.explain_blocks(text)
+            )
+        except SlackApiError as error:
+            logger.info(
+                "explaining ignored files failed for team %s: %s",
+                workspace.key,
+                error.response.get("error") if error.response else "no answer",
             )
 
     async def check(self, workspace: WorkspaceRef, file_id: str) -> _Checked:
@@ -1127,6 +1153,13 @@ def register(app: PacsApp) -> None:
     )
 
 
+def _is_pdf(file: Mapping[str, Any]) -> bool:
+    """Tell from Slack's file object whether a shared file is a PDF (a document, not DICOM)."""
+    return str(file.get("filetype") or "").lower() == "pdf" or str(file.get("name") or "").lower().endswith(
+        ".pdf"
+    )
+
+
 def _started_text(created: int, existing: int, *, anonymized: bool) -> str:
     if not created:
         return "Those files were uploaded (or queued) already; see the thread."
@@ -1192,4 +1225,20 @@ async def configure_channel(uploads: Uploads, request: PacsRequest, *, create_fo
     await request.audit(
         "channel.settings", AuditOutcome.SUCCEEDED, folder_uuids=[folder_uuid] if folder_uuid else []
     )
-    await request.reply("Upload settings saved", ui.channel_settings_blocks(channel, updated, changed=True))
+    blocks = ui.channel_settings_blocks(channel, updated, changed=True)
+    unheard = await _unheard(request, channel) if updated.upload_mode is not UploadMode.OFF else ""
+    if unheard:
+        blocks += ui.explain_blocks(unheard)
+    await request.reply("Upload settings saved", blocks)
+
+
+async def _unheard(request: PacsRequest, channel: str) -> str:
+    """Say why files shared in a channel would not reach the app, if they would not."""
+    if not (await request.settings()).allows_channel(channel):
+        return ui.NOT_ALLOWED_TEXT
+    try:
+        info = await request.client.conversations_info(channel=channel)
+    except SlackApiError:
+        # A private channel the bot is not in is one it cannot even see.
+        return ui.NOT_A_MEMBER_TEXT
+    return "" if (info.get("channel") or {}).get("is_member") else ui.NOT_A_MEMBER_TEXT

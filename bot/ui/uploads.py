@@ -507,3 +507,22 @@ def create_folders_blocks(path: str, missing: Sequence[str], command: str) -> li
             ),
         ]
     )
+
+
+NOT_ALLOWED_TEXT = (
+    ":information_source: I leave files shared in this channel alone: /pacs is not allowed here. "
+    "An admin can add this channel in `/pacs settings` (Channels where /pacs works)."
+)
+DOCUMENT_ROOT_TEXT = (
+    ":information_source: I attach PDFs and other documents only when they are shared in the thread of "
+    "an order's card (a share or an upload). Share the document there, or find the order with `/pacs search`."
+)
+NOT_A_MEMBER_TEXT = (
+    ":warning: I am not in this channel, so I will not see files shared here. "
+    "Invite me with `/invite @pacsbot`."
+)
+
+
+def explain_blocks(text: str) -> list[JsonBlock]:
+    """Say why shared files were left alone, and what to do about it."""
+    return to_json([section(text)])
