@@ -179,14 +179,38 @@ def parse_date(text: str, today: date, *, future: bool = False, what: str = "dat
     raise UsageError(f"'{text}' is not a {what} I can read", f"a {what} like {example}")
 
 
+_YEAR = re.compile(r"(1[89]\d\d|2\d\d\d)")
+_YEAR_MONTH = re.compile(r"(1[89]\d\d|2\d\d\d)-(\d{2})")
+
+
+def _range_end(text: str, today: date, *, what: str, last: bool) -> date:
+    """Read one end of a range; a year (``1960``) or a month (``2026-06``) means its first or last day."""
+    value = text.strip()
+    if _YEAR.fullmatch(value):
+        return date(int(value), 12, 31) if last else date(int(value), 1, 1)
+    month = _YEAR_MONTH.fullmatch(value)
+    if month and 1 <= int(month.group(2)) <= 12:
+        year, number = int(month.group(1)), int(month.group(2))
+        if not last:
+            return date(year, number, 1)
+        following = date(year + number // 12, number % 12 + 1, 1)
+        return following - timedelta(days=1)
+    try:
+        return parse_date(value, today, what="date")
+    except UsageError:
+        raise UsageError(
+            f"'{text}' is not a date I can read", f"{what}:1960, {what}:2026-06 or {what}:1950-01-01..1960-12-31"
+        ) from None
+
+
 def parse_date_range(text: str, today: date, *, what: str) -> tuple[date | None, date | None]:
     """Read ``A..B``, ``A..`` or ``..B`` (or a single date meaning that day) into a date range."""
     if ".." in text:
         start_text, _, end_text = text.partition("..")
     else:
         start_text = end_text = text
-    start = parse_date(start_text, today, what=what) if start_text.strip() else None
-    end = parse_date(end_text, today, what=what) if end_text.strip() else None
+    start = _range_end(start_text, today, what=what, last=False) if start_text.strip() else None
+    end = _range_end(end_text, today, what=what, last=True) if end_text.strip() else None
     if start and end and start > end:
         raise UsageError(f"the {what} range ends before it starts", f"{what}:1950-01-01..1960-12-31")
     return start, end
@@ -249,9 +273,12 @@ def parse_query(text: str, today: date) -> OrderQuery:
                 modalities.append(part)
     study_from = study_to = born_from = born_to = None
     if (value := words.option("from")) is not None:
-        study_from = parse_date(value, today, what="study date")
+        if ".." in value:
+            study_from, study_to = parse_date_range(value, today, what="from")
+        else:
+            study_from = _range_end(value, today, what="from", last=False)
     if (value := words.option("to")) is not None:
-        study_to = parse_date(value, today, what="study date")
+        study_to = _range_end(value, today, what="to", last=True)
     if study_from and study_to and study_from > study_to:
         raise UsageError("from: is after to:", "from:2026-11-01 to:2026-11-28")
     if (value := words.option("born")) is not None:

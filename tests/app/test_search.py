@@ -189,3 +189,23 @@ async def test_names_match_whatever_their_accents_and_case(
         found = message.text.split()[0]
         assert int(found) == len(wanted), (typed, message.text)
         assert surname in json.dumps(message.blocks, ensure_ascii=False)
+
+
+async def test_from_takes_a_range_and_born_takes_a_year(pacs: Scenario, emulator: PostDicomEmulator) -> None:
+    orders = list(account(emulator).live_orders())
+    in_july = [o for o in orders if o.modality == "CT" and o.performed[:7] == "2024-07"]
+    born_1960 = [o for o in orders if o.birthdate[:4] == "1960"]
+    assert in_july
+    assert born_1960
+    for text, expected in (
+        ("search mod:CT from:2024-07-01..2024-07-31", len(in_july)),
+        ("search born:1960", len(born_1960)),
+    ):
+        before = len(pacs.slack.state.ephemeral_for(pacs.demo.member))
+        await pacs.command(pacs.demo.member, text)
+        await eventually(
+            lambda: len(pacs.slack.state.ephemeral_for(pacs.demo.member)) > before,  # noqa: B023
+            what=f"the answer to {text}",
+        )
+        answer = pacs.slack.state.ephemeral_for(pacs.demo.member)[-1]
+        assert answer.text == f"{expected} order{'s' if expected != 1 else ''} found", (text, answer.text)

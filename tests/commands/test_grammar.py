@@ -146,3 +146,23 @@ def test_near_word_suggests_only_close_commands_of_three_letters_or_more() -> No
 def test_an_unknown_filter_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="`foo:` is not a filter"):
         parse_query("doe foo:bar", date(2026, 1, 1))
+
+
+def test_from_takes_a_range_like_born() -> None:
+    query = parse_query("mod:CT from:2026-06-01..2026-06-30", TODAY)
+    assert (query.study_from, query.study_to) == (date(2026, 6, 1), date(2026, 6, 30))
+    query = parse_query("from:2026-06", TODAY)
+    assert query.study_from == date(2026, 6, 1)
+
+
+def test_a_year_or_a_month_is_a_range_of_its_days() -> None:
+    query = parse_query("born:1960", TODAY)
+    assert (query.born_from, query.born_to) == (date(1960, 1, 1), date(1960, 12, 31))
+    query = parse_query("born:1960..1962", TODAY)
+    assert (query.born_from, query.born_to) == (date(1960, 1, 1), date(1962, 12, 31))
+    query = parse_query("from:2026-02..2026-02", TODAY)
+    assert (query.study_from, query.study_to) == (date(2026, 2, 1), date(2026, 2, 28))
+    with pytest.raises(UsageError) as refused:
+        parse_query("born:sixties", TODAY)
+    assert "born:1960" in refused.value.example
+    assert "7d" not in refused.value.example
