@@ -22,6 +22,7 @@ from bot.ui.uploads import (
 )
 from tests.app.harness import Scenario, connected_scenario, eventually
 from tests.app.uploads_support import (
+    account,
     order_of,
     rendered,
     set_channel,
@@ -237,3 +238,18 @@ async def test_ignore_removes_the_copy_kept_for_the_upload(
 
 def files_under(directory: Path) -> list[Path]:
     return [path for path in directory.rglob("*") if path.is_file()]
+
+
+async def test_the_attach_prompt_names_the_orders_flags(pacs: Scenario, emulator: PostDicomEmulator) -> None:
+    study = new_uid()
+    upload = await share(pacs, "chest.dcm", ct_image(study=study))
+    prompt = await pacs.ephemeral(pacs.demo.member, "1 DICOM file")
+    await pacs.click(pacs.demo.member, UPLOAD_ACTION, message=prompt)
+    await thread_says(pacs, upload.message.ts, ":white_check_mark:")
+    order = order_of(emulator, study)
+    assert order is not None
+    account(emulator).update_order(order, lambda item: item.flags.update({1: 1}))  # Priority: Urgent
+    await share(pacs, "report.pdf", b"%PDF-1.4\n" + bytes(100), thread_ts=upload.message.ts)
+    question = await pacs.ephemeral(pacs.demo.member, "Attach")
+    assert "Urgent" in rendered(question)
+    assert "flag 1" not in rendered(question)
