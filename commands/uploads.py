@@ -137,14 +137,23 @@ def _pseudonym() -> str:
 def _parse_value(value: str) -> tuple[str, list[str], str, str]:
     """Read a prompt button's value: thread, file ids, and the modality and year for the modal."""
     parts = value.split("|")
-    if len(parts) != 4 or not parts[0] or not parts[1]:
+    if len(parts) not in (4, 5) or not parts[0] or not parts[1]:
         raise UserFacingError("That button is not one of mine, so I did nothing.")
     ids = [item for item in parts[1].split(",") if item.isalnum() and len(item) <= 32]
     return parts[0], ids[:_MAX_FILES_PER_PROMPT], parts[2][:16], parts[3][:4]
 
 
-def _prompt_value(thread_ts: str, file_ids: Sequence[str], modality: str = "", year: str = "") -> str:
-    return "|".join((thread_ts, ",".join(file_ids), modality.replace("|", ""), year))
+def _prompt_value(
+    thread_ts: str, file_ids: Sequence[str], modality: str = "", year: str = "", instances: int = 0
+) -> str:
+    value = "|".join((thread_ts, ",".join(file_ids), modality.replace("|", ""), year))
+    return f"{value}|{instances}" if instances else value
+
+
+def _instance_count(value: str) -> int:
+    """Read how many DICOM instances the prompt counted in its files (0 when it did not say)."""
+    parts = value.split("|")
+    return int(parts[4]) if len(parts) == 5 and parts[4].isdigit() and len(parts[4]) <= 6 else 0
 
 
 class Uploads:
@@ -549,6 +558,7 @@ class Uploads:
                 [item.file_id for item in dicom],
                 first.modalities[0] if first.modalities else "",
                 first.study_date[:4],
+                len(instances),
             )
             what = ui.studies_text(len(instances), studies)
             await client.chat_postEphemeral(
@@ -617,7 +627,9 @@ class Uploads:
             token = await self.bot_token(workspace)
             async with preview(self.services.http, slack_file, token, self.pipeline_config) as seen:
                 prepared = seen.prepared
-                if prepared.dicom or prepared.document is not None:
+                # A zip whose members were unpacked is gone already: the job downloads it again.
+                kept = prepared.dicom or prepared.document is not None
+                if kept and await asyncio.to_thread(seen.downloaded.path.exists):
                     await self.kept.keep((workspace.key, file_id), seen.downloaded)
                 return _Checked(
                     file_id,
@@ -652,7 +664,9 @@ class Uploads:
             flags, users, groups = await asyncio.gather(
                 dictionaries.flags(key, handle.client, handle.user_uuid, ttl=settings.cache_ttl_seconds),
                 dictionaries.users(key, handle.client, handle.user_uuid, ttl=settings.cache_ttl_seconds),
-                dictionaries.user_groups(key, handle.client, handle.user_uuid, ttl=settings.cache_ttl_seconds),
+                dictionaries.user_groups(
+                    key, handle.client, handle.user_uuid, ttl=settings.cache_ttl_seconds
+                ),
             )
         except PostDicomError:
             # Without the dictionaries the line still says which order, with ids for names.
@@ -1042,7 +1056,10 @@ def register(app: PacsApp) -> None:
             files=[(file_id, name, True) for file_id, name in zip(file_ids, names, strict=True)],
             options=uploads.options_for(settings, anonymize=anonymize, replacements=replacements),
         )
-        await request.reply(_started_text(created, existing, anonymized=anonymize), replace_original=True)
+        count = _instance_count(str(action.get("value") or ""))
+        await request.reply(
+            _started_text(created, existing, anonymized=anonymize, instances=count), replace_original=True
+        )
 
     async def on_anonymize(request: PacsRequest, action: dict[str, Any]) -> None:
         thread_ts, file_ids, modality, year = _parse_value(str(action.get("value") or ""))
@@ -1170,12 +1187,19 @@ def _is_pdf(file: Mapping[str, Any]) -> bool:
     )
 
 
-def _started_text(created: int, existing: int, *, anonymized: bool) -> str:
+def _started_text(created: int, existing: int, *, anonymized: bool, instances: int = 0) -> str:
     if not created:
         return "Those files were uploaded (or queued) already; see the thread."
     how = "anonymized " if anonymized else ""
     more = f" ({existing} were handled already)" if existing else ""
-    return f"Uploading {created} file{'s' if created != 1 else ''} {how}to PostDICOM{more}; progress shows in the thread."
+    files = f"{created} file{'s' if created != 1 else ''}"
+    # A zip is one file of many images: say what goes to PostDICOM, not how it was packed.
+    what = (
+        f"{instances} DICOM image{'s' if instances != 1 else ''} from {files}"
+        if instances > created
+        else files
+    )
+    return f"Uploading {what} {how}to PostDICOM{more}; progress shows in the thread."
 
 
 _MODES = {mode.value: mode for mode in UploadMode}

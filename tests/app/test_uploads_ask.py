@@ -32,7 +32,7 @@ from tests.app.uploads_support import (
     until,
     workers_idle,
 )
-from tests.dicom.samples import ct_image, new_uid
+from tests.dicom.samples import ct_image, new_uid, zip_bytes
 from tests.postdicom.test_dicomfiles import error_lines, run_tool, tool
 
 
@@ -253,3 +253,13 @@ async def test_the_attach_prompt_names_the_orders_flags(pacs: Scenario, emulator
     question = await pacs.ephemeral(pacs.demo.member, "Attach")
     assert "Urgent" in rendered(question)
     assert "flag 1" not in rendered(question)
+
+
+async def test_starting_a_zip_of_three_says_three_images(pacs: Scenario, emulator: PostDicomEmulator) -> None:
+    study = new_uid()
+    archive = zip_bytes((f"slice{number}.dcm", ct_image(study=study)) for number in range(3))
+    await share(pacs, "series.zip", archive)
+    prompt = await pacs.ephemeral(pacs.demo.member, "3 DICOM")
+    await pacs.click(pacs.demo.member, UPLOAD_ACTION, message=prompt)
+    await eventually(lambda: "Uploading" in prompt.text, what="the prompt answered")
+    assert prompt.text.startswith("Uploading 3 DICOM images from 1 file"), prompt.text
