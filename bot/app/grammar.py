@@ -199,7 +199,7 @@ def _range_end(text: str, today: date, *, what: str, last: bool) -> date:
         return parse_date(value, today, what="date")
     except UsageError:
         raise UsageError(
-            f"'{text}' is not a date I can read",
+            f"'{text}' is not a {'study date' if what in ('from', 'to') else 'date'} I can read",
             f"{what}:1960, {what}:2026-06 or {what}:1950-01-01..1960-12-31",
         ) from None
 
