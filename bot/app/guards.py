@@ -48,18 +48,26 @@ async def permits(request: PacsRequest, permission: Permission) -> bool:
     return False
 
 
+def setting_for(what: str) -> str:
+    """Name the `/pacs settings` field that decides who may do something."""
+    return "Who may delete orders and folders" if "delete" in what else "Who may share by e-mail"
+
+
 def _refusal(permission: Permission, what: str) -> NotAllowed:
+    field = f"`/pacs settings` → *{setting_for(what)}*"
     if permission.audience is Audience.ADMINS:
-        return NotAllowed(f"Only workspace admins and owners may {what}.", hint="Ask one of them.")
+        return NotAllowed(
+            f"Only workspace admins and owners may {what}.",
+            hint=f"Ask one of them, or ask them to change {field}.",
+        )
     if permission.audience is Audience.USERGROUP:
         return NotAllowed(
-            f"Only members of the user group chosen in `/pacs settings` may {what}, "
+            f"Only members of the user group chosen in {field} may {what}, "
             "and I could not confirm that you are one.",
             hint="Ask a member, or an admin to change the setting.",
         )
     return NotAllowed(
-        f"Nobody may {what} from Slack in this workspace.",
-        hint="An admin can change that in `/pacs settings`.",
+        f"Nobody may {what} from Slack in this workspace.", hint=f"An admin can change {field}."
     )
 
 

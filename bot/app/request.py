@@ -153,7 +153,8 @@ class PacsRequest:
         if not await self.is_admin():
             raise NotAllowed(
                 f"Only workspace admins and owners can {what}.",
-                hint="Ask one of them to do it, or to change who may in `/pacs settings`.",
+                # No setting opens this to others: only an admin can do it.
+                hint="Ask one of them to do it.",
             )
 
     # --- answering ----------------------------------------------------------------------------

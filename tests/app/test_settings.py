@@ -161,3 +161,20 @@ async def test_a_user_group_slack_does_not_know_is_refused_on_the_form(pacs: Sce
     assert "no user group S0NOSUCH1" in errors[ui.EMAIL_GROUP]
     saved = await pacs.app.services.store.workspace_settings.get(pacs.workspace)
     assert saved.email_share.audience is Audience.EVERYONE, "nothing saved"
+
+
+async def test_refusals_name_a_setting_that_exists(pacs: Scenario) -> None:
+    await pacs.command(pacs.demo.admin, "settings")
+    modal = await pacs.modal(pacs.demo.admin, ui.SETTINGS_CALLBACK)
+    labels = {block["label"]["text"] for block in modal.blocks if block["type"] == "input"}
+    await pacs.command(pacs.demo.member, "delete 1CT1")
+    refusal = await pacs.ephemeral(pacs.demo.member, "Only workspace admins and owners may delete")
+    assert "*Who may delete orders and folders*" in refusal.text
+    await save_settings(pacs, email_share=Permission(audience=Audience.NOBODY))
+    await pacs.command(pacs.demo.member, "share 1CT1 email:a@example.org")
+    refusal = await pacs.ephemeral(pacs.demo.member, "Nobody may share")
+    assert "*Who may share by e-mail*" in refusal.text
+    assert {"Who may delete orders and folders", "Who may share by e-mail"} <= labels
+    await pacs.command(pacs.demo.member, "settings")
+    refusal = await pacs.ephemeral(pacs.demo.member, "Only workspace admins and owners can change")
+    assert "who may" not in refusal.text.lower(), "no setting lets others change the settings"
