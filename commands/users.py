@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.app.errors import UserFacingError
+from bot.app.errors import NotAllowed, UserFacingError
 from bot.app.grammar import UsageError, unescape_slack
 from bot.app.matching import Candidate, match
 from bot.app.pacs_app import PacsApp
@@ -109,11 +109,21 @@ def register(app: PacsApp) -> None:
             )
             return
         chosen = pick_user(typed, users)
+        email = await slack_email(request, request.user_id)
+        same_email = bool(chosen.email and email and chosen.email.casefold() == email.casefold())
+        # Being someone in PostDICOM means their assignments and shares: only an admin may pick
+        # a user whose e-mail address is not theirs.
+        if not same_email and not await request.is_admin():
+            await request.audit("user.link", AuditOutcome.DENIED, error_code="email_mismatch")
+            raise NotAllowed(
+                f"*{escape(user_label(chosen))}* does not have the e-mail address of your Slack profile, "
+                "so you cannot link yourself to that PostDICOM user.",
+                hint="A workspace admin can, or the address can be corrected in PostDICOM or Slack.",
+            )
         await store.user_links.link(request.workspace, request.user_id, chosen.user_uuid.lower())
         await request.audit("user.link", AuditOutcome.SUCCEEDED)
-        email = await slack_email(request, request.user_id)
         hint = ""
-        if chosen.email and email and chosen.email.casefold() != email.casefold():
+        if not same_email:
             hint = "Note: this PostDICOM user's e-mail address is not the one on your Slack profile."
         await request.reply(
             f"You are {user_label(chosen)} in PostDICOM",

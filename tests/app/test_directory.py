@@ -35,29 +35,43 @@ async def test_users_lists_the_account_and_the_acting_user(pacs: Scenario) -> No
 
 
 async def test_me_links_shows_and_unlinks(pacs: Scenario) -> None:
-    member = pacs.demo.member
-    await pacs.command(member, "me")
-    await pacs.ephemeral(member, "You are not linked to a PostDICOM user")
-    await pacs.command(member, "me ben@example.org")
-    linked = await pacs.ephemeral(member, "You are now *Ben Technologist*")
+    admin = pacs.demo.admin
+    await pacs.command(admin, "me")
+    await pacs.ephemeral(admin, "You are not linked to a PostDICOM user")
+    await pacs.command(admin, "me ben@example.org")
+    linked = await pacs.ephemeral(admin, "You are now *Ben Technologist*")
     assert "not the one on your Slack profile" in rendered(linked)
-    link = await pacs.app.services.store.user_links.get(pacs.workspace, member.id)
+    link = await pacs.app.services.store.user_links.get(pacs.workspace, admin.id)
     assert link is not None
     assert link.postdicom_user_uuid == BEN_UUID
     await audit_has(pacs, "user.link", AuditOutcome.SUCCEEDED)
     await pacs.command(pacs.demo.admin, "users")
     listing = await pacs.ephemeral(pacs.demo.admin, "PostDICOM users")
-    assert f"<@{member.id}>" in rendered(listing)
-    await pacs.command(member, "me")
-    await pacs.ephemeral(member, "You are *Ben Technologist* in PostDICOM")
-    await pacs.command(member, "me none")
-    await pacs.ephemeral(member, "no longer linked")
+    assert f"<@{admin.id}>" in rendered(listing)
+    await pacs.command(admin, "me")
+    await pacs.ephemeral(admin, "You are *Ben Technologist* in PostDICOM")
+    await pacs.command(admin, "me none")
+    await pacs.ephemeral(admin, "no longer linked")
+    assert await pacs.app.services.store.user_links.get(pacs.workspace, admin.id) is None
+
+
+async def test_a_member_may_link_only_to_the_user_with_their_email(pacs: Scenario) -> None:
+    member = pacs.demo.member
+    await pacs.command(member, "me ben@example.org")
+    refusal = await pacs.ephemeral(member, "you cannot link yourself to that PostDICOM user")
+    assert "admin" in rendered(refusal)
     assert await pacs.app.services.store.user_links.get(pacs.workspace, member.id) is None
+    await audit_has(pacs, "user.link", AuditOutcome.DENIED)
+    ada = pacs.slack.state.add_user(pacs.demo.team, "ada.slack", real_name="Ada R", email="ADA@example.org")
+    await pacs.command(ada, "me ada")
+    await pacs.ephemeral(ada, "You are now *Ada Radiologist*")
+    link = await pacs.app.services.store.user_links.get(pacs.workspace, ada.id)
+    assert link is not None
 
 
 async def test_me_by_partial_name_picks_one_person_matched_by_several_names(pacs: Scenario) -> None:
-    await pacs.command(pacs.demo.member, "me ad")
-    await pacs.ephemeral(pacs.demo.member, "You are now *Ada Radiologist*")
+    await pacs.command(pacs.demo.admin, "me ad")
+    await pacs.ephemeral(pacs.demo.admin, "You are now *Ada Radiologist*")
 
 
 async def test_me_never_guesses_between_people(pacs: Scenario) -> None:
