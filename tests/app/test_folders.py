@@ -291,8 +291,7 @@ async def test_email_sharing_follows_the_setting(pacs: Scenario, emulator: PostD
 
 async def test_share_with_a_slack_user_uses_their_link(pacs: Scenario, emulator: PostDicomEmulator) -> None:
     member = pacs.demo.member
-    await pacs.command(member, "me ben")
-    await pacs.ephemeral(member, "Ben Technologist")
+    await pacs.app.services.store.user_links.link(pacs.workspace, member.id, BEN_UUID)
     await pacs.command(pacs.demo.admin, f"folder share cases <@{member.id}|{member.name}>")
     await pacs.ephemeral(pacs.demo.admin, "Shared `Cases` with")
     [share] = [share for share in emulator.state.shares_of() if share.kind == "folder-user"]
