@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,10 @@ APP_COMMAND = "/pacs"
 # Slack waits 3 s for an ack; the sandbox allows more so a busy laptop is not mistaken for a bug.
 DELIVERY_TIMEOUT_SECONDS = 10.0
 _MESSAGE_SUBSCRIPTIONS = {"channel": "message.channels", "group": "message.groups", "im": "message.im"}
+
+
+# "@rita" after a space or at the start, but not inside an e-mail address.
+_TYPED_MENTION = re.compile(r"(^|\s)@([A-Za-z][\w.-]*)")
 
 
 class ConsoleError(Exception):
@@ -165,6 +170,29 @@ class AppLink:
             channel, user, text=text, bot_id=None, thread_ts=thread_ts, source="console"
         )
 
+    def _mentions(self, team_id: str, text: str) -> str:
+        """Turn a typed ``@rita`` into ``<@U…|rita.radiologist>``, as Slack's composer does for a command."""
+
+        def person(match: re.Match[str]) -> str:
+            typed = match.group(2).casefold()
+            found = [
+                user
+                for user in self.state.users.values()
+                if user.team_id == team_id
+                and not user.is_bot
+                and typed
+                in {
+                    user.name.casefold(),
+                    user.name.split(".")[0].casefold(),
+                    (user.real_name or "").split(" ")[0].casefold(),
+                }
+            ]
+            if len(found) != 1:
+                return match.group(0)
+            return f"{match.group(1)}<@{found[0].id}|{found[0].name}>"
+
+        return _TYPED_MENTION.sub(person, text)
+
     def _bot_in(self, channel: Channel) -> bool:
         installation = self.state.installations.get(channel.team_id)
         return installation is not None and installation.bot_user_id in channel.members
@@ -193,7 +221,7 @@ class AppLink:
             )
             return
         payload = self.slack.payloads.slash_command(
-            user=user, channel=channel, command=command, text=arguments
+            user=user, channel=channel, command=command, text=self._mentions(user.team_id, arguments)
         )
         result = await self._deliver(payload)
         if result is None:

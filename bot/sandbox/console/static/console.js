@@ -117,6 +117,7 @@
     leftwards_arrow_with_hook: "↩️", heavy_minus_sign: "➖", broken_heart: "💔", hourglass_done: "⌛",
     stopwatch: "⏱️", checkered_flag: "🏁", microscope: "🔬", brain: "🧠", bone: "🦴", lungs: "🫁",
     anatomical_heart: "🫀", card_index_dividers: "🗂️", globe_with_meridians: "🌐", shield: "🛡️",
+    satellite_antenna: "📡", incoming_envelope: "📨", loudspeaker: "📢", scissors: "✂️", white_flag: "🏳️",
   };
 
   function decodeEntities(text) {
