@@ -546,6 +546,8 @@ class Uploads:
         dicom = [item for item in checked if item.instances]
         documents = [item for item in checked if item.document]
         problems = [item.problem for item in checked if item.problem]
+        if any(not (item.instances or item.document or item.problem) for item in checked):
+            await self.explain_once(workspace, channel, user, "other_type", ui.OTHER_TYPE_TEXT)
         client = self.slack(await self.bot_token(workspace))
         # The answer goes where the files were shared: in the thread, when they were shared in one.
         where_thread = thread_ts if in_thread else None

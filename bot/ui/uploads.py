@@ -517,6 +517,10 @@ DOCUMENT_ROOT_TEXT = (
     ":information_source: I attach PDFs and other documents only when they are shared in the thread of "
     "an order's card (a share or an upload). Share the document there, or find the order with `/pacs search`."
 )
+OTHER_TYPE_TEXT = (
+    ":information_source: I leave files here alone unless they are DICOM (files, zips of them) or "
+    "documents (PDF, images) shared in an order's thread. Share those, or `/pacs help` for what I do."
+)
 NOT_A_MEMBER_TEXT = (
     ":warning: I am not in this channel, so I will not see files shared here. "
     "Invite me with `/invite @pacsbot`."

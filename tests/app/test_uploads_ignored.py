@@ -57,3 +57,12 @@ async def test_a_pdf_at_a_channels_root_is_explained_once(pacs: Scenario) -> Non
     await share(pacs, "more.pdf", PDF)
     await handled(pacs)
     assert said(pacs, "only when they are shared in the thread") == 1
+
+
+async def test_a_file_of_a_kind_never_uploaded_is_explained_once(pacs: Scenario) -> None:
+    await share(pacs, "notes.txt", b"just some words\n" * 20)
+    message = await pacs.ephemeral(pacs.demo.member, "unless they are DICOM")
+    assert "/pacs help" in rendered(message)
+    await share(pacs, "more.txt", b"other words\n" * 20)
+    await handled(pacs)
+    assert said(pacs, "unless they are DICOM") == 1
