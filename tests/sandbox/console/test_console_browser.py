@@ -19,8 +19,12 @@ import pytest
 from multidict import CIMultiDict, CIMultiDictProxy
 from pydicom.data import get_testdata_file
 
+from bot.sandbox.postdicom.seed import BEN_UUID
 from bot.sandbox.run import Sandbox
 from bot.sandbox.slack import DeliveryResult, InboundPayload
+from bot.store import WorkspaceRef
+from bot.ui.orders import FLAG_ACTION
+from bot.ui.values import OrderRef
 from tests.dicom.samples import ct_image, new_uid
 from tests.system_tools import unavailable
 
@@ -453,5 +457,108 @@ async def test_every_block_kind_renders_and_answers_as_slack_would(browser: Brow
         await dialog.get_by_role("button", name="Cancel").click()
         await delivered_count("view_closed", 1)
         await expect(page.get_by_role("dialog")).to_have_count(0, timeout=STEP_MS)
+        assert errors == []
+        await context.close()
+
+
+async def _command(page: Page, text: str) -> None:
+    await page.locator("#composer-input").fill(text)
+    await page.locator("#composer-input").press("Enter")
+
+
+async def test_a_radiologists_day_link_unflag_typos_assign_and_a_kept_list(
+    browser: Browser, artifacts: Path
+) -> None:
+    """Walk through what a real walkthrough tripped over (issue 17's findings 1, 2, 3, 4 and 9)."""
+    async with Sandbox(port=0) as sandbox:
+        assert sandbox.demo is not None
+        assert sandbox.emulator is not None
+        assert sandbox.app is not None
+        assert sandbox.slack is not None
+        demo, state = sandbox.demo, sandbox.emulator.state
+        account = state.account(sandbox.emulator.account_key)
+        assert account is not None
+        main = sorted(
+            (order for order in account.live_orders() if order.accession_number.startswith("ACC")),
+            key=lambda order: order.accession_number,
+        )
+        institution = main[0].institution_uuid
+        first, second = [order for order in main if order.institution_uuid == institution][:2]
+        assert first.patient_id != second.patient_id
+        # The member is Ben in PostDICOM (an admin's doing: /pacs me is not open to everyone).
+        store = sandbox.app.services.store
+        await store.user_links.link(WorkspaceRef(None, demo.team.id), demo.member.id, BEN_UUID)
+        context = await browser.new_context(viewport={"width": 1400, "height": 900})
+        page = await context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        await page.goto(f"{sandbox.url}#u={demo.admin.id}")
+        await expect(page.locator("#channel-title")).to_have_text("# general", timeout=STEP_MS)
+
+        # 1. Orders of two patients are linked only once a dialog naming both is confirmed.
+        await _command(page, f"/pacs link {first.accession_number} {second.accession_number}")
+        question = page.locator(".message.ephemeral", has_text="different patients")
+        await expect(question).to_be_visible(timeout=STEP_MS)
+        assert first.connected_group_uuid == second.connected_group_uuid
+        await question.get_by_role("button", name="Link anyway").click()
+        dialog = page.get_by_role("alertdialog")
+        await expect(dialog).to_contain_text("Link the orders of", timeout=STEP_MS)
+        await _shot(page, artifacts, "day-1-link-dialog")
+        await dialog.get_by_role("button", name="Link anyway").click()
+        await expect(page.locator(".message.ephemeral", has_text="Linked 2 orders")).to_be_visible(
+            timeout=STEP_MS
+        )
+
+        # 2. A flag comes off again.
+        await _command(page, f"/pacs flag {first.accession_number} urgent")
+        await expect(page.locator(".message.ephemeral", has_text="set the flag")).to_be_visible(
+            timeout=STEP_MS
+        )
+        await _command(page, f"/pacs unflag {first.accession_number} urgent")
+        await expect(page.locator(".message.ephemeral", has_text="cleared the Priority flag")).to_be_visible(
+            timeout=STEP_MS
+        )
+        assert 1 not in first.flags
+
+        # 3. A typo is questioned, not searched.
+        await _command(page, "/pacs serach mod:CT")
+        await expect(page.locator(".message.ephemeral", has_text="Did you mean search")).to_be_visible(
+            timeout=STEP_MS
+        )
+        await _shot(page, artifacts, "day-2-did-you-mean")
+
+        # 4. The assignee hears of it by direct message.
+        await _command(page, f"/pacs assign {first.accession_number} @rita")
+        await expect(page.locator(".message.ephemeral", has_text="by direct message")).to_be_visible(
+            timeout=STEP_MS
+        )
+        im = sandbox.slack.state.im_channel(demo.bot, demo.member)
+        assert any(
+            "assigned this order to you" in str(m.blocks) for m in sandbox.slack.state.channel_history(im)
+        )
+
+        # 9. Flag on the third result opens a modal over the list, which stays and is redrawn.
+        await _command(page, "/pacs search mod:CT")
+        results = page.locator(".message.ephemeral", has_text="Search results").last
+        await expect(results.get_by_role("button", name="Flag")).to_have_count(10, timeout=STEP_MS)
+        listed = sandbox.slack.state.ephemeral_for(demo.admin)[-1]
+        values = [
+            e["value"]
+            for b in listed.blocks
+            for e in b.get("elements", [])
+            if e.get("action_id") == FLAG_ACTION
+        ]
+        third = account.orders[OrderRef.decode(values[2])[1].order_uuid]
+        account.update_order(third, lambda order: order.flags.pop(1, None))
+        await results.get_by_role("button", name="Flag").nth(2).click()
+        modal = page.get_by_role("dialog")
+        await expect(modal.get_by_role("heading")).to_have_text("Flag order", timeout=STEP_MS)
+        await modal.locator("select").select_option(label="Urgent")
+        await _shot(page, artifacts, "day-3-flag-modal-over-the-list")
+        await modal.get_by_role("button", name="Set flag").click()
+        await expect(results).to_contain_text("set the flag", timeout=STEP_MS)
+        await expect(results.get_by_role("button", name="Flag")).to_have_count(10)
+        assert third.flags[1] == 1
+        await _shot(page, artifacts, "day-4-list-kept")
         assert errors == []
         await context.close()
