@@ -1,4 +1,4 @@
-"""``/pacs channel``: admins choose auto, ask or off, a folder (made on demand) and anonymization."""
+"""``/pacs channel``: admins choose auto, ask or off, a folder (made once confirmed) and anonymization."""
 
 from __future__ import annotations
 
