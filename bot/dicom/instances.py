@@ -174,7 +174,8 @@ class _View(io.RawIOBase):
 
 
 @contextmanager
-def _quiet() -> Iterator[None]:
+def quiet_pydicom() -> Iterator[None]:
+    """Silence pydicom's warnings about odd values for the block (one thread at a time)."""
     with _WARNINGS_LOCK, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         yield
@@ -187,8 +188,17 @@ def _location(source: str | os.PathLike[str] | FileRegion) -> tuple[str | os.Pat
     return source, 0, None
 
 
-def inspect_dicom(source: str | os.PathLike[str] | FileRegion) -> Inspection:
-    """Decide whether a file (or a region of one) is uploadable DICOM, whole, and names its instance."""
+@dataclass(frozen=True, slots=True)
+class _Opened:
+    stream: BinaryIO
+    size: int
+    part10: bool
+    preamble_missing: bool
+
+
+@contextmanager
+def _opened(source: str | os.PathLike[str] | FileRegion) -> Iterator[_Opened]:
+    """Open a file (or a region of one) as a stream that reads like a whole file, from its start."""
     path, start, length = _location(source)
     with open(path, "rb") as handle:
         region = length is not None
@@ -201,10 +211,23 @@ def inspect_dicom(source: str | os.PathLike[str] | FileRegion) -> Inspection:
         if prefix or region:
             stream = cast(BinaryIO, _View(handle, start=start, length=size, prefix=prefix))
             size += len(prefix)
-        part10 = sniffed.kind is Kind.DICOM
         stream.seek(0)
-        with _quiet():
-            return _inspect(stream, size, part10=part10, preamble_missing=sniffed.preamble_missing)
+        yield _Opened(stream, size, sniffed.kind is Kind.DICOM, sniffed.preamble_missing)
+
+
+@contextmanager
+def region_stream(source: str | os.PathLike[str] | FileRegion) -> Iterator[tuple[BinaryIO, bool]]:
+    """Open a file (or a region of one) to read as a whole file; also say whether it is Part 10."""
+    with _opened(source) as opened:
+        yield opened.stream, opened.part10
+
+
+def inspect_dicom(source: str | os.PathLike[str] | FileRegion) -> Inspection:
+    """Decide whether a file (or a region of one) is uploadable DICOM, whole, and names its instance."""
+    with _opened(source) as opened, quiet_pydicom():
+        return _inspect(
+            opened.stream, opened.size, part10=opened.part10, preamble_missing=opened.preamble_missing
+        )
 
 
 def _inspect(stream: BinaryIO, size: int, *, part10: bool, preamble_missing: bool) -> Inspection:
