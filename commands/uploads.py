@@ -394,14 +394,22 @@ class Uploads:
     # --- enqueueing -----------------------------------------------------------------------------
 
     def options_for(
-        self, settings: ChannelSettings, *, anonymize: bool, replacements: Mapping[str, str] | None
+        self,
+        settings: ChannelSettings,
+        *,
+        anonymize: bool,
+        replacements: Mapping[str, str] | None,
+        pixel_risk_confirmed: bool = False,
     ) -> UploadOptions:
         """Build a job's options from the channel's settings and the anonymization chosen."""
+        # One key per share: the files shared together get consistent UIDs, on every retry too.
         return UploadOptions(
             anonymize=anonymize,
             folder_uuid=settings.target_folder_uuid,
             folder_path=settings.target_folder_path,
             replacements=dict(replacements or {}),
+            deidentification_key=secrets.token_hex(32) if anonymize else "",
+            pixel_risk_confirmed=anonymize and pixel_risk_confirmed,
         )
 
     async def enqueue(
@@ -1111,7 +1119,10 @@ def register(app: PacsApp) -> None:
                 requested_by=request.user_id or None,
                 files=[(file_id, name, True) for file_id, name in zip(file_ids, names, strict=True)],
                 options=uploads.options_for(
-                    settings, anonymize=True, replacements=replacements_from_form(values)
+                    settings,
+                    anonymize=True,
+                    replacements=replacements_from_form(values),
+                    pixel_risk_confirmed=ui.pixel_risk_confirmed(view),
                 ),
             )
             text = _started_text(created, existing, anonymized=True)

@@ -23,6 +23,7 @@ from pathlib import Path
 import aiohttp
 
 from bot.dicom import ArchiveLimits, Kind
+from bot.jobs.anonymize import deidentifier_for, deidentify_files
 from bot.jobs.arriving import ArrivingArchive
 from bot.jobs.download import Downloaded, DownloadPolicy, download
 from bot.jobs.errors import JobError, Rejected
@@ -61,8 +62,7 @@ class PipelineConfig:
     download: DownloadPolicy
     archive: ArchiveLimits
     temp_dir: Path | None = None
-    # Each batch is one client call (its own upload session and sockets); batches bound how much
-    # an anonymized upload, recorded per call, may have to check again after a crash.
+    # Each batch is one client call (its own upload session and sockets).
     batch_files: int = 400
     batch_bytes: int = 4 * 1024 * 1024 * 1024
     upload_attempts: int = 4
@@ -139,9 +139,11 @@ class UploadPipeline:
             visible.show()
             prepared_at = time.monotonic()
             if early is not None:
-                outcome = await self._upload(control, prepared, visible, await early.outcome(prepared))
+                outcome = await self._upload(
+                    control, prepared, visible, workdir, await early.outcome(prepared)
+                )
             else:
-                outcome = await self._upload(control, prepared, visible)
+                outcome = await self._upload(control, prepared, visible, workdir)
             early = None
             logger.info(
                 "upload job %s: %d bytes downloaded in %.2f s, %d instance(s) checked in %.2f s, "
@@ -204,7 +206,12 @@ class UploadPipeline:
     # --- DICOM ------------------------------------------------------------------------------
 
     async def _upload(
-        self, control: JobControl, prepared: Prepared, report: Report, early: _EarlyOutcome | None = None
+        self,
+        control: JobControl,
+        prepared: Prepared,
+        report: Report,
+        workdir: Path,
+        early: _EarlyOutcome | None = None,
     ) -> Outcome:
         job = control.job
         # The early upload already looked the target up (and made its folder); it is not asked twice.
@@ -215,13 +222,10 @@ class UploadPipeline:
         already = await control.sent()
         settled = already | early.refused_sops if early else already
         todo = [file for file in prepared.dicom if file.instance.sop_instance_uid not in settled]
-        replacements = dict(job.options.replacements) if job.options.anonymize else None
-        if job.options.anonymize and not replacements:
-            raise JobError(
-                "The anonymization values for this upload are missing.",
-                code="anonymize.missing",
-                retryable=False,
-            )
+        not_accepted: list[str] = list(early.refused_names) if early else []
+        if job.options.anonymize:
+            todo, refused = await self._deidentified(control, todo, workdir / "deidentified", report)
+            not_accepted += refused
         state = _UploadState(
             files_total=len(prepared.dicom),
             files_done=len(prepared.dicom) - len(todo),
@@ -231,13 +235,10 @@ class UploadPipeline:
         )
         report(state.progress())
         orders: dict[str, PatientOrder] = {}
-        not_accepted: list[str] = list(early.refused_names) if early else []
         for order in early.orders if early else ():
             orders.setdefault(order.patient_order_uuid.lower(), order)
         for batch in _batches(todo, self.config.batch_files, self.config.batch_bytes):
-            result_orders, refused = await self._upload_batch(
-                control, target, batch, replacements, state, report
-            )
+            result_orders, refused = await self._upload_batch(control, target, batch, state, report)
             for order in result_orders:
                 orders.setdefault(order.patient_order_uuid.lower(), order)
             not_accepted += refused
@@ -260,15 +261,32 @@ class UploadPipeline:
             dicomdirs=prepared.dicomdirs,
             duplicates=prepared.duplicates,
             folder_uuid=target.folder_uuid,
-            anonymized=replacements is not None,
+            anonymized=job.options.anonymize,
         )
+
+    async def _deidentified(
+        self, control: JobControl, files: list[DicomFile], out_dir: Path, report: Report
+    ) -> tuple[list[DicomFile], list[str]]:
+        """Return de-identified copies of ``files`` to upload instead, and the names of those refused."""
+        job = control.job
+
+        async def tick(done: int, total: int) -> None:
+            report(Progress(Phase.CHECKING, files_done=done, files_total=total))
+
+        deidentified = await deidentify_files(
+            deidentifier_for(job),
+            files,
+            out_dir,
+            pixel_risk_confirmed=job.options.pixel_risk_confirmed,
+            tick=tick,
+        )
+        return list(deidentified.files), list(deidentified.refused_names)
 
     async def _upload_batch(
         self,
         control: JobControl,
         target: PostDicomTarget,
         batch: Sequence[DicomFile],
-        replacements: dict[str, str] | None,
         state: _UploadState,
         report: Report,
     ) -> tuple[tuple[PatientOrder, ...], list[str]]:
@@ -276,14 +294,13 @@ class UploadPipeline:
         attempt = 0
         while True:
             attempt += 1
-            tracker = _Tracker(control, remaining, state, report, count_parts=replacements is None)
+            tracker = _Tracker(control, remaining, state, report)
             try:
                 result = await target.client.upload_dicom_files(
                     target.user_uuid,
                     target.institution_uuid,
                     [FileRange(file.path, file.offset, file.size, file.name) for file in remaining],
                     folder_uuid=target.folder_uuid,
-                    anonymize=replacements,
                     progress=tracker.on_event,
                 )
             except UploadInterrupted as interrupted:
@@ -395,7 +412,7 @@ class _EarlyUpload:
         self.target: PostDicomTarget | None = None
         # Silent until the archive is vetted: the thread's message says "downloading" until then.
         self._visible = _Visible(report, shown=False)
-        self.tracker = _Tracker(control, arriving.handed_out, self.state, self._visible, count_parts=True)
+        self.tracker = _Tracker(control, arriving.handed_out, self.state, self._visible)
         self._task = asyncio.create_task(self._run(host, expected_bytes))
 
     async def _run(self, host: JobHost, expected_bytes: int) -> UploadResult | None:
@@ -524,16 +541,14 @@ class _Tracker:
         files: Sequence[DicomFile],
         state: _UploadState,
         report: Report,
-        *,
-        count_parts: bool,
     ) -> None:
         self.control = control
+        # The files as sent (anonymized ones are de-identified copies), so their part counts are
+        # known here and each lands in the record as its last part is acknowledged. ``files`` may
+        # grow during the call.
         self.files = files
         self.state = state
         self.report = report
-        # Anonymized files are rewritten by the client, so their part counts are not known here;
-        # they land in the record when the call returns. ``files`` may grow during the call.
-        self.count_parts = count_parts
         self.parts: dict[int, int] = {}
         self.landed: set[int] = set()
         self.sent: set[int] = set()
@@ -546,7 +561,7 @@ class _Tracker:
         if isinstance(event, Sending):
             self.call_bytes = event.bytes_done
             index = event.file_index
-            if self.count_parts and 0 <= index < len(self.files):
+            if 0 <= index < len(self.files):
                 self.parts[index] = self.parts.get(index, 0) + 1
                 if self.parts[index] == part_count(self.files[index].size):
                     self._land(index, sent=True)

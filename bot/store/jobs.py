@@ -48,14 +48,28 @@ ACTIVE_STATES = frozenset({UploadState.DOWNLOADING, UploadState.UPLOADING})
 FINISHED_STATES = frozenset({UploadState.DONE, UploadState.FAILED})
 
 
+# The encrypted anonymization column holds these three as one JSON object.
+_STORED_REPLACEMENTS = "replacements"
+_STORED_KEY = "deidentification_key"
+_STORED_CONFIRMED = "pixel_risk_confirmed"
+
+
 @dataclass(frozen=True, slots=True)
 class UploadOptions:
-    """Where and how to upload; ``replacements`` (DICOM keyword → new value) are stored encrypted."""
+    """Where and how to upload; the anonymization's values and key are stored encrypted.
+
+    ``replacements`` (DICOM keyword → new value) override the de-identification's dummies;
+    ``deidentification_key`` (hex) keys its UIDs and date shifts, one per share, so every retry
+    gives the same ones; ``pixel_risk_confirmed`` says a person accepted images whose pixels may
+    show text.
+    """
 
     anonymize: bool = False
     folder_uuid: str | None = None
     folder_path: str | None = None
     replacements: Mapping[str, str] = field(default_factory=dict, repr=False)
+    deidentification_key: str = field(default="", repr=False)
+    pixel_risk_confirmed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +187,7 @@ class UploadJobRepository:
             "anonymize": options.anonymize,
             "folder_uuid": options.folder_uuid,
             "folder_path": options.folder_path,
-            "replacements_encrypted": self._encrypt_replacements(options.replacements),
+            "replacements_encrypted": self._encrypt_anonymization(options),
             "order_uuids": [],
             "created_at": now,
             "updated_at": now,
@@ -485,15 +499,24 @@ class UploadJobRepository:
             result = await session.execute(statement)
             return bool(affected_rows(result))
 
-    def _encrypt_replacements(self, replacements: Mapping[str, str]) -> bytes | None:
-        if not replacements:
+    def _encrypt_anonymization(self, options: UploadOptions) -> bytes | None:
+        if not (options.replacements or options.deidentification_key or options.pixel_risk_confirmed):
             return None
-        return self._cipher.encrypt(SecretStr(json.dumps(dict(replacements), sort_keys=True)))
+        stored = {
+            _STORED_REPLACEMENTS: dict(options.replacements),
+            _STORED_KEY: options.deidentification_key,
+            _STORED_CONFIRMED: options.pixel_risk_confirmed,
+        }
+        return self._cipher.encrypt(SecretStr(json.dumps(stored, sort_keys=True)))
 
     def _to_value(self, row: UploadJobRow) -> UploadJob:
-        replacements: dict[str, str] = {}
+        stored: dict[str, Any] = {}
         if row.replacements_encrypted is not None:
-            replacements = json.loads(self._cipher.decrypt(row.replacements_encrypted).get_secret_value())
+            stored = json.loads(self._cipher.decrypt(row.replacements_encrypted).get_secret_value())
+        if not isinstance(stored.get(_STORED_REPLACEMENTS), dict):
+            # Written before the key was stored: the replacements alone.
+            stored = {_STORED_REPLACEMENTS: stored}
+        replacements: dict[str, str] = stored[_STORED_REPLACEMENTS]
         return UploadJob(
             id=row.id,
             workspace=WorkspaceRef(row.enterprise_id, row.team_id, row.is_enterprise_install),
@@ -513,6 +536,8 @@ class UploadJobRepository:
                 folder_uuid=row.folder_uuid,
                 folder_path=row.folder_path,
                 replacements=replacements,
+                deidentification_key=str(stored.get(_STORED_KEY) or ""),
+                pixel_risk_confirmed=bool(stored.get(_STORED_CONFIRMED)),
             ),
             order_uuids=tuple(row.order_uuids),
             created_at=row.created_at,

@@ -13,7 +13,9 @@ from typing import Any, Literal, cast
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
+    CheckboxesElement,
     InputBlock,
+    Option,
     PlainTextInputElement,
 )
 from slack_sdk.models.views import View
@@ -414,8 +416,9 @@ def anonymize_modal(initial: Mapping[str, str], private_metadata: str, *, files:
     """Build the modal that asks which values replace the patient's before upload."""
     blocks: list[Block] = [
         section(
-            f"These values replace the originals in {_plural(files, 'file')} before they leave this server. "
-            "An empty field empties the value."
+            f"The {_plural(files, 'file')} will be de-identified to the DICOM standard's Basic "
+            "Profile (PS3.15 Annex E) before they leave this server; these values replace its blanks. "
+            "An empty field leaves the profile's blank."
         )
     ]
     for field in ANONYMIZATION_FIELDS:
@@ -432,6 +435,7 @@ def anonymize_modal(initial: Mapping[str, str], private_metadata: str, *, files:
                 ),
             )
         )
+    blocks.append(pixel_risk_block())
     view = View(
         type="modal",
         callback_id=ANONYMIZE_MODAL,
@@ -442,6 +446,41 @@ def anonymize_modal(initial: Mapping[str, str], private_metadata: str, *, files:
         blocks=blocks,
     )
     return view.to_dict()
+
+
+PIXEL_RISK_BLOCK = "pixel_risk"
+PIXEL_RISK_CONFIRMED = "confirmed"
+
+
+def pixel_risk_block() -> InputBlock:
+    """Build the modal's box that accepts images whose pixels may show the patient's name."""
+    return InputBlock(
+        block_id=PIXEL_RISK_BLOCK,
+        label="Burned-in text",
+        optional=True,
+        hint=(
+            "De-identification changes the DICOM header, not the pixels. Ultrasound images, screen "
+            "captures and images marked as carrying burned-in text are held back unless you tick this."
+        ),
+        element=CheckboxesElement(
+            action_id=FIELD_ACTION,
+            options=[
+                Option(
+                    value=PIXEL_RISK_CONFIRMED,
+                    text="I checked: no name or other identifier shows in these images",
+                )
+            ],
+        ),
+    )
+
+
+def pixel_risk_confirmed(view: Mapping[str, Any]) -> bool:
+    """Tell whether the modal came back with the burned-in text box ticked."""
+    state = (view.get("state") or {}).get("values") or {}
+    chosen = ((state.get(PIXEL_RISK_BLOCK) or {}).get(FIELD_ACTION) or {}).get("selected_options") or []
+    return any(
+        isinstance(option, Mapping) and option.get("value") == PIXEL_RISK_CONFIRMED for option in chosen
+    )
 
 
 def submitted_values(view: Mapping[str, Any]) -> dict[str, str]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pydicom
 import pytest
 
+from bot.jobs.anonymize import deidentifier_for
 from bot.sandbox.postdicom import PostDicomEmulator
 from bot.sandbox.slack import FILE_DOWNLOAD
 from bot.store import UploadMode, UploadState
@@ -18,6 +19,8 @@ from bot.ui.uploads import (
     ATTACH_ACTION,
     FIELD_ACTION,
     IGNORE_ACTION,
+    PIXEL_RISK_BLOCK,
+    PIXEL_RISK_CONFIRMED,
     UPLOAD_ACTION,
 )
 from tests.app.harness import Scenario, connected_scenario, eventually
@@ -100,16 +103,27 @@ async def test_an_anonymized_upload_stores_the_new_values_and_stays_valid(
     await pacs.submit(modal, {block: {FIELD_ACTION: value} for block, value in chosen.items()})
 
     await thread_says(pacs, upload.message.ts, "anonymized")
-    order = order_of(emulator, study)
+    job = await pacs.app.services.store.upload_jobs.find(pacs.workspace, upload.file.id)
+    assert job is not None
+    assert order_of(emulator, study) is None  # the study's UID is not the original's any more
+    order = order_of(emulator, deidentifier_for(job).new_uid(study))
     assert order is not None
     (instance,) = order.instances.values()
     assert instance.data is not None
     stored = pydicom.dcmread(io.BytesIO(instance.data))
+    # The person's values, over the Basic Profile's blanks.
     assert str(stored.PatientName) == "DOE^ANON"
     assert stored.PatientID == "TRIAL-0042"
-    assert stored.InstitutionName == ""
+    assert stored.InstitutionName == "ANONYMIZED"  # X/Z/D: a dummy, the field left empty
     assert stored.StudyDate == "20260101"
     assert stored.AccessionNumber == ""
+    assert stored.PatientIdentityRemoved == "YES"
+    assert stored.DeidentificationMethodCodeSequence[0].CodeValue == "113100"
+    assert stored.StudyInstanceUID.startswith("2.25.")
+    assert stored.SOPInstanceUID.startswith("2.25.")
+    assert not [element for element in stored if element.tag.is_private]
+    assert original.find(b"General Hospital") > 0
+    assert b"General Hospital" not in instance.data
     assert len(stored.PixelData) == 64 * 64 * 2
     assert b"REAL^PERSON" not in instance.data
     assert b"MRN-778899" not in instance.data
@@ -119,6 +133,29 @@ async def test_an_anonymized_upload_stores_the_new_values_and_stays_valid(
     before = error_lines(run_tool(dciodvfy, str(tmp_path / "original.dcm")).stderr)
     after = error_lines(run_tool(dciodvfy, str(tmp_path / "stored.dcm")).stderr)
     assert after - before == set()
+
+
+async def test_an_ultrasound_goes_anonymized_once_its_pixels_are_confirmed(
+    pacs: Scenario, emulator: PostDicomEmulator
+) -> None:
+    study = new_uid()
+    upload = await share(pacs, "echo.dcm", ct_image(study=study, modality="US"))
+    prompt = await pacs.ephemeral(pacs.demo.member, "1 DICOM file")
+    await pacs.click(pacs.demo.member, ANONYMIZE_ACTION, message=prompt)
+    modal = await pacs.modal(pacs.demo.member, ANONYMIZE_MODAL)
+    ticked = {
+        "type": "checkboxes",
+        "selected_options": [
+            {"text": {"type": "plain_text", "text": "checked"}, "value": PIXEL_RISK_CONFIRMED}
+        ],
+    }
+    await pacs.submit(modal, {PIXEL_RISK_BLOCK: {FIELD_ACTION: ticked}})
+    await thread_says(pacs, upload.message.ts, "anonymized")
+    job = await pacs.app.services.store.upload_jobs.find(pacs.workspace, upload.file.id)
+    assert job is not None
+    assert job.options.pixel_risk_confirmed
+    order = order_of(emulator, deidentifier_for(job).new_uid(study))
+    assert order is not None
 
 
 async def test_the_modal_refuses_values_dicom_cannot_hold(pacs: Scenario) -> None:

@@ -6,8 +6,9 @@ import io
 
 import pydicom
 
+from bot.jobs.anonymize import deidentifier_for
 from bot.sandbox.postdicom import PostDicomEmulator
-from bot.store import UploadMode
+from bot.store import UploadMode, UploadState
 from bot.ui.uploads import CREATE_FOLDERS_ACTION
 from tests.app.harness import Scenario
 from tests.app.uploads_support import account, order_of, rendered, share, thread_says
@@ -64,13 +65,31 @@ async def test_anonymize_by_default_rewrites_uploads_in_auto_mode(
     study = new_uid()
     upload = await share(pacs, "chest.dcm", ct_image(study=study, patient="REAL^PERSON"))
     await thread_says(pacs, upload.message.ts, "anonymized")
-    order = order_of(emulator, study)
+    job = await pacs.app.services.store.upload_jobs.find(pacs.workspace, upload.file.id)
+    assert job is not None
+    order = order_of(emulator, deidentifier_for(job).new_uid(study))
     assert order is not None
     (instance,) = order.instances.values()
     assert instance.data is not None
     stored = pydicom.dcmread(io.BytesIO(instance.data))
     assert str(stored.PatientName) == "ANONYMOUS^PATIENT"
     assert stored.PatientID.startswith("ANON-")
+    assert stored.PatientIdentityRemoved == "YES"
+
+
+async def test_an_ultrasound_is_held_back_until_someone_confirms_its_pixels(
+    pacs: Scenario, emulator: PostDicomEmulator
+) -> None:
+    await pacs.command(pacs.demo.admin, "channel auto anonymize:on")
+    await pacs.ephemeral(pacs.demo.admin, "anonymized by default")
+    study = new_uid()
+    upload = await share(pacs, "echo.dcm", ct_image(study=study, modality="US"))
+    await thread_says(pacs, upload.message.ts, "burned-in text")
+    job = await pacs.app.services.store.upload_jobs.find(pacs.workspace, upload.file.id)
+    assert job is not None
+    assert job.state is UploadState.FAILED
+    assert order_of(emulator, study) is None
+    assert order_of(emulator, deidentifier_for(job).new_uid(study)) is None
 
 
 async def test_members_may_look_but_not_change(pacs: Scenario) -> None:

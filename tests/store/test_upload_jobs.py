@@ -115,6 +115,27 @@ async def test_replacement_values_round_trip_and_stay_out_of_repr(store: Store) 
     assert "ANON^CASE7" not in repr(found)
 
 
+async def test_the_deidentification_key_and_confirmation_round_trip_unseen(store: Store) -> None:
+    key = "ab" * 32
+    result = await store.upload_jobs.enqueue(
+        WORKSPACE,
+        "F0002",
+        channel_id="C0ER",
+        options=UploadOptions(
+            anonymize=True,
+            replacements={"PatientName": "ANON"},
+            deidentification_key=key,
+            pixel_risk_confirmed=True,
+        ),
+    )
+    found = await store.upload_jobs.get(result.job.id)
+    assert found is not None
+    assert found.options.deidentification_key == key
+    assert found.options.pixel_risk_confirmed
+    assert dict(found.options.replacements) == {"PatientName": "ANON"}
+    assert key not in repr(found)
+
+
 async def test_claim_takes_a_due_job_and_leases_it(store: Store, clock: MutableClock) -> None:
     queued = await _enqueue(store)
     claimed = await _claim(store, "worker-a")
