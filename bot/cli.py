@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from bot import __version__
 from bot.app.cli import register as register_run_command
 from bot.app.doctor import register as register_doctor_command
+from bot.dicom.cli import register as register_deidentify_command
 from bot.sandbox.postdicom.cli import register as register_emulator_command
 from bot.sandbox.run import register as register_sandbox_command
 from bot.store.cli import register as register_db_commands
@@ -24,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_run_command(subcommands)
     register_db_commands(subcommands)
     register_doctor_command(subcommands)
+    register_deidentify_command(subcommands)
     register_emulator_command(subcommands)
     register_sandbox_command(subcommands)
     return parser
