@@ -56,6 +56,7 @@ from bot.dicom.instances import (
     EXPLICIT_VR_BIG_ENDIAN,
     IMPLICIT_VR_LITTLE_ENDIAN,
     FileRegion,
+    dataset_encoding,
     quiet_pydicom,
     region_stream,
 )
@@ -294,6 +295,8 @@ class Deidentifier:
                 dataset = pydicom.dcmread(stream, stop_before_pixels=True, force=not part10)
             except (InvalidDicomError, EOFError, OSError, ValueError, KeyError, TypeError, struct.error):
                 raise DeidentificationRefused("its DICOM header cannot be read") from None
+            except RecursionError:
+                raise DeidentificationRefused("its sequences nest too deeply to be read") from None
             pixels_at = stream.tell()
             risk = pixel_risk(dataset)
             if risk is not None and not allow_pixel_risk:
@@ -540,7 +543,7 @@ def _write(
     write_file_meta_info(writer, meta, enforce_standard=True)
     # The dataset is written as its pixel data element is encoded, which is not always as the meta
     # says (pydicom reads such files, and so must the copy): those bytes are copied as they are.
-    implicit, little = _encoding_at(source, pixels_at) or _declared_encoding(dataset, transfer_syntax)
+    implicit, little = _encoding_at(source, pixels_at) or dataset_encoding(dataset, transfer_syntax)
     writer.is_implicit_VR = implicit
     writer.is_little_endian = little
     write_dataset(writer, dataset)
@@ -551,13 +554,6 @@ def _write(
     if len(trailing):
         clean_trailing(trailing)
         write_dataset(writer, trailing)
-
-
-def _declared_encoding(dataset: Dataset, transfer_syntax: str) -> tuple[bool, bool]:
-    implicit, little = dataset.original_encoding
-    if implicit is None or little is None:
-        return transfer_syntax == IMPLICIT_VR_LITTLE_ENDIAN, transfer_syntax != EXPLICIT_VR_BIG_ENDIAN
-    return implicit, little
 
 
 def _encoding_at(source: BinaryIO, position: int) -> tuple[bool, bool] | None:

@@ -29,6 +29,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.filebase import DicomFileLike
 from pydicom.filewriter import write_file_meta_info
+from pydicom.pixels.utils import get_expected_length
 from pydicom.uid import UID
 
 from bot.dicom.sniff import Kind, sniff
@@ -38,6 +39,12 @@ IMPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2"
 EXPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2.1"
 EXPLICIT_VR_BIG_ENDIAN = "1.2.840.10008.1.2.2"
 REQUIRED_UIDS = ("SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID")
+_UID_NAMES = {
+    "SOPClassUID": "SOP Class UID",
+    "SOPInstanceUID": "SOP Instance UID",
+    "StudyInstanceUID": "Study Instance UID",
+    "SeriesInstanceUID": "Series Instance UID",
+}
 
 _PREAMBLE = b"\x00" * 128
 _UNDEFINED = 0xFFFFFFFF
@@ -65,6 +72,10 @@ class Problem(enum.StrEnum):
     TRUNCATED = "truncated"
     MISSING_UIDS = "missing_uids"
     UNREADABLE = "unreadable"
+    NO_PIXEL_DATA = "no_pixel_data"
+    """An image (it has Rows and Columns) whose file holds no pixel data."""
+    TOO_DEEP = "too_deep"
+    """Sequences nested deeper than a reader can follow."""
 
 
 class DicomRejected(Exception):
@@ -235,6 +246,8 @@ def _inspect(stream: BinaryIO, size: int, *, part10: bool, preamble_missing: boo
         dataset = pydicom.dcmread(stream, stop_before_pixels=True, defer_size=_DEFER_BYTES, force=not part10)
     except InvalidDicomError:
         raise DicomRejected(Problem.NOT_DICOM, "it is not DICOM") from None
+    except RecursionError:
+        raise _too_deep() from None
     except (
         EOFError,
         OSError,
@@ -251,28 +264,23 @@ def _inspect(stream: BinaryIO, size: int, *, part10: bool, preamble_missing: boo
     if _text(meta, "MediaStorageSOPClassUID") == MEDIA_STORAGE_DIRECTORY or _DIRECTORY_RECORDS in dataset:
         return DicomDirectory()
     missing = [keyword for keyword in REQUIRED_UIDS if not _text(dataset, keyword)]
-    if missing:
-        if not part10 and len(missing) == len(REQUIRED_UIDS):
-            # Without the DICM signature, bytes that pydicom "parsed" into nothing are not DICOM.
-            raise DicomRejected(Problem.NOT_DICOM, "it is not DICOM")
-        # Iterating a Dataset would convert every value; its keys leave them raw.
-        last_tag = max((int(tag) for tag in dataset.keys()), default=0)  # noqa: SIM118
-        if pixels_at >= size and last_tag < _LAST_UID_TAG:
-            raise DicomRejected(Problem.TRUNCATED, "it is truncated: the file ends before its UIDs")
-        raise DicomRejected(
-            Problem.MISSING_UIDS,
-            "it lacks "
-            + ", ".join(missing)
-            + " (every instance needs SOP Class, SOP Instance, Study and Series UIDs)",
-        )
+    if not part10 and len(missing) == len(REQUIRED_UIDS):
+        # Without the DICM signature, bytes that pydicom "parsed" into nothing are not DICOM.
+        raise DicomRejected(Problem.NOT_DICOM, "it is not DICOM")
     transfer_syntax = _text(meta, "TransferSyntaxUID") or _guessed_transfer_syntax(dataset)
     if not transfer_syntax:
         raise DicomRejected(Problem.UNREADABLE, "its File Meta Information names no transfer syntax")
     deflated = UID(transfer_syntax).is_deflated
+    # A value cut short is a truncated file, whatever else is missing from it.
     _check_parsed(meta, size, check_offsets=True)
     _check_parsed(dataset, size, check_offsets=not deflated)
+    if missing:
+        raise DicomRejected(
+            Problem.MISSING_UIDS,
+            "it has no " + ", ".join(_UID_NAMES[keyword] for keyword in missing),
+        )
     if not deflated:
-        _check_rest(stream, pixels_at, size, dataset, transfer_syntax)
+        _check_rest(stream, pixels_at, size, dataset, dataset_encoding(dataset, transfer_syntax))
     elif any(tag in dataset for tag in _PIXEL_TAGS) or "Rows" in dataset:
         _check_deflated(stream, transfer_syntax)
     return DicomInstance(
@@ -313,6 +321,24 @@ def _guessed_transfer_syntax(dataset: Dataset) -> str:
     return EXPLICIT_VR_LITTLE_ENDIAN if little else EXPLICIT_VR_BIG_ENDIAN
 
 
+def dataset_encoding(dataset: Dataset, transfer_syntax: str) -> tuple[bool, bool]:
+    """Return (implicit VR, little endian) as pydicom read the dataset, which may differ from its meta.
+
+    pydicom adapts when a dataset is not encoded as its transfer syntax says (it warns, then
+    reads it as it is); its elements remember how they were read.
+    """
+    for tag in dataset.keys():  # noqa: SIM118 - the keys leave the values raw
+        element = dataset.get_item(tag, keep_deferred=True)
+        if isinstance(element, RawDataElement):
+            return element.is_implicit_VR, element.is_little_endian
+    syntax = UID(transfer_syntax)
+    return syntax == IMPLICIT_VR_LITTLE_ENDIAN, syntax != EXPLICIT_VR_BIG_ENDIAN
+
+
+def _too_deep() -> DicomRejected:
+    return DicomRejected(Problem.TOO_DEEP, "its sequences nest too deeply to be read")
+
+
 def _truncated(where: str) -> DicomRejected:
     return DicomRejected(Problem.TRUNCATED, f"it is truncated: the file ends inside {where}")
 
@@ -330,11 +356,11 @@ def _check_parsed(dataset: Dataset, size: int, *, check_offsets: bool) -> None:
             raise _truncated(f"element {element.tag}")
 
 
-def _check_rest(stream: BinaryIO, start: int, size: int, dataset: Dataset, transfer_syntax: str) -> None:
+def _check_rest(
+    stream: BinaryIO, start: int, size: int, dataset: Dataset, encoding: tuple[bool, bool]
+) -> None:
     """Walk the pixel data and whatever follows it to the end of the file, seeking over values."""
-    syntax = UID(transfer_syntax)
-    little = syntax != EXPLICIT_VR_BIG_ENDIAN
-    implicit = syntax == IMPLICIT_VR_LITTLE_ENDIAN
+    implicit, little = encoding
     walker = _Walker(stream, size, little=little, implicit=implicit)
     stream.seek(start)
     pixel_length: int | None = None
@@ -349,9 +375,9 @@ def _check_rest(stream: BinaryIO, start: int, size: int, dataset: Dataset, trans
             pixel_length = None if length == _UNDEFINED else length
         walker.skip_value(vr, length, depth=0)
     if not saw_pixels and "Rows" in dataset and "Columns" in dataset:
-        raise DicomRejected(Problem.TRUNCATED, "it is truncated: the image has no pixel data")
+        raise _no_pixel_data()
     expected = _expected_pixel_bytes(dataset)
-    if pixel_length is not None and not syntax.is_compressed and expected and pixel_length < expected:
+    if pixel_length is not None and expected and pixel_length < expected:
         raise DicomRejected(
             Problem.TRUNCATED,
             f"it is truncated: the pixel data holds {pixel_length} of the {expected} bytes the image needs",
@@ -369,22 +395,29 @@ def _check_deflated(stream: BinaryIO, transfer_syntax: str) -> None:
     expected = _expected_pixel_bytes(dataset)
     value = pixels.value if pixels is not None else None
     if "Rows" in dataset and value is None:
-        raise DicomRejected(Problem.TRUNCATED, "it is truncated: the image has no pixel data")
+        raise _no_pixel_data()
     if isinstance(value, bytes) and expected and len(value) < expected:
         raise DicomRejected(Problem.TRUNCATED, "it is truncated: the pixel data is shorter than the image")
 
 
+def _no_pixel_data() -> DicomRejected:
+    return DicomRejected(Problem.NO_PIXEL_DATA, "it is an image without pixel data")
+
+
 def _expected_pixel_bytes(dataset: Dataset) -> int:
-    try:
-        rows = int(dataset.get("Rows") or 0)
-        columns = int(dataset.get("Columns") or 0)
-        samples = int(dataset.get("SamplesPerPixel") or 1)
-        bits = int(dataset.get("BitsAllocated") or 0)
-        frames = int(str(dataset.get("NumberOfFrames") or 1).strip() or 1)
-    except (TypeError, ValueError):
+    """Return how many bytes native pixel data must hold, as pydicom counts them; 0 when unknown.
+
+    pydicom knows the cases a plain product gets wrong: YBR_FULL_422 and YBR_PARTIAL_420 hold
+    subsampled chroma, and one-bit pixels are packed.
+    """
+    transfer_syntax = _text(getattr(dataset, "file_meta", Dataset()), "TransferSyntaxUID")
+    if transfer_syntax and UID(transfer_syntax).is_encapsulated:
         return 0
-    pixels = rows * columns * samples * max(frames, 1)
-    return -(-pixels * bits // 8) if bits else 0
+    try:
+        expected = get_expected_length(dataset, unit="bytes")
+    except (AttributeError, TypeError, ValueError, KeyError):
+        return 0
+    return expected if isinstance(expected, int) else 0
 
 
 class _Walker:
@@ -439,7 +472,7 @@ class _Walker:
             self.stream.seek(end)
             return
         if depth > _MAX_NESTING:
-            raise DicomRejected(Problem.UNREADABLE, "its sequences nest too deeply")
+            raise _too_deep()
         # Undefined-length UN holds implicit VR little endian items (PS3.5 6.2.2).
         inner = self if vr != b"UN" else _Walker(self.stream, self.size, little=True, implicit=True)
         inner.skip_items(depth + 1)

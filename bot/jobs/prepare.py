@@ -99,11 +99,7 @@ def safe_file_name(name: str, extension: str = "") -> str:
 
 
 def _rejected(name: str, error: DicomRejected) -> Rejected:
-    code = {
-        Problem.TRUNCATED: "dicom.truncated",
-        Problem.MISSING_UIDS: "dicom.missing_uids",
-        Problem.UNREADABLE: "dicom.unreadable",
-    }.get(error.problem, "dicom.not_dicom")
+    code = f"dicom.{error.problem.value}"
     return Rejected(f"`{name}` cannot be uploaded: {error.message}.", code=code)
 
 

@@ -57,6 +57,8 @@ from pydicom.filewriter import write_data_element
 from pydicom.tag import BaseTag, Tag
 from pydicom.valuerep import EXPLICIT_VR_LENGTH_32
 
+from bot.dicom.instances import quiet_pydicom
+
 __all__ = [
     "DICOMDIR_MESSAGE",
     "DUPLICATE_SOP_INSTANCE_MESSAGE",
@@ -311,6 +313,7 @@ class _StopAfter:
 
 
 _PARSE_FAILURES: Final = (
+    RecursionError,
     EOFError,
     OSError,
     struct.error,
@@ -330,7 +333,9 @@ def _open_header(
     """Yield the parsed header of ``source``, or None if it does not look like DICOM at all."""
     with ExitStack() as cleanup:
         try:
-            header = _parse_header(source, name, last_tag, tolerate_truncation, cleanup)
+            # pydicom warns about files it reads anyway (a dataset not encoded as its meta says).
+            with quiet_pydicom():
+                header = _parse_header(source, name, last_tag, tolerate_truncation, cleanup)
         except DicomFileError:
             raise
         except _PARSE_FAILURES as exc:

@@ -67,7 +67,9 @@ async def test_a_truncated_file_is_refused(pacs: Scenario, emulator: PostDicomEm
 
 
 async def test_a_file_without_the_key_uids_is_refused(pacs: Scenario, emulator: PostDicomEmulator) -> None:
-    text = await refused(pacs, emulator, "x.dcm", ct_image(omit=["SOPInstanceUID"]), "lacks SOPInstanceUID")
+    text = await refused(
+        pacs, emulator, "x.dcm", ct_image(omit=["SOPInstanceUID"]), "has no SOP Instance UID"
+    )
     assert "Retry" not in text  # retrying a broken file would not help
 
 

@@ -152,3 +152,25 @@ def dicomdir_for(members: Iterable[str]) -> bytes:
     """Return pydicom's sample DICOMDIR (a real one; which files it names does not matter here)."""
     del members
     return pydicom_file("dicomdirtests/DICOMDIR").read_bytes()
+
+
+def deeply_nested(depth: int) -> bytes:
+    """Build a Part 10 file with its four UIDs and a sequence nested ``depth`` items deep."""
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.88.11"
+    meta.MediaStorageSOPInstanceUID = new_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    dataset = Dataset()
+    dataset.file_meta = meta
+    dataset.SOPClassUID = meta.MediaStorageSOPClassUID
+    dataset.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    dataset.StudyInstanceUID = new_uid()
+    dataset.SeriesInstanceUID = new_uid()
+    buffer = io.BytesIO()
+    dataset.save_as(buffer, enforce_file_format=True)
+    # (0040,A730) SQ, undefined length, one undefined-length item holding the next level.
+    opening = struct.pack("<HH2sHI", 0x0040, 0xA730, b"SQ", 0, 0xFFFFFFFF) + struct.pack(
+        "<HHI", 0xFFFE, 0xE000, 0xFFFFFFFF
+    )
+    closing = struct.pack("<HHI", 0xFFFE, 0xE00D, 0) + struct.pack("<HHI", 0xFFFE, 0xE0DD, 0)
+    return buffer.getvalue() + opening * depth + closing * depth

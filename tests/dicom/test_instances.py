@@ -16,7 +16,7 @@ from bot.dicom import (
     inspect_dicom,
     write_part10,
 )
-from tests.dicom.samples import CT_SMALL, LOGIN_PAGE, ct_image, pydicom_file, write
+from tests.dicom.samples import CT_SMALL, LOGIN_PAGE, ct_image, deeply_nested, pydicom_file, write
 
 
 def instance(path: Path) -> DicomInstance:
@@ -57,10 +57,24 @@ def test_other_transfer_syntaxes_and_objects_pass(name: str) -> None:
     assert instance(pydicom_file(name)).sop_instance_uid
 
 
-@pytest.mark.parametrize("cut", [600, 2000, 5000, 6290, 7000, 38206, 39205])
-def test_a_file_cut_short_anywhere_is_truncated(tmp_path: Path, cut: int) -> None:
+@pytest.mark.parametrize(
+    ("cut", "expected"),
+    [
+        # Cut between two elements, a file cannot be told from one written without the rest:
+        # it is refused for what it lacks.
+        (600, Problem.MISSING_UIDS),
+        (2000, Problem.MISSING_UIDS),
+        (6290, Problem.NO_PIXEL_DATA),
+        # Cut inside a value, it is truncated.
+        (5000, Problem.TRUNCATED),
+        (7000, Problem.TRUNCATED),
+        (38206, Problem.TRUNCATED),
+        (39205, Problem.TRUNCATED),
+    ],
+)
+def test_a_file_cut_short_anywhere_is_refused(tmp_path: Path, cut: int, expected: Problem) -> None:
     path = write(tmp_path / "cut.dcm", CT_SMALL.read_bytes()[:cut])
-    assert problem(path) is Problem.TRUNCATED
+    assert problem(path) is expected
 
 
 @pytest.mark.parametrize("name", ["MR_truncated.dcm", "rtplan_truncated.dcm"])
@@ -89,7 +103,7 @@ def test_files_without_the_key_uids_are_refused(tmp_path: Path) -> None:
     with pytest.raises(DicomRejected) as caught:
         inspect_dicom(path)
     assert caught.value.problem is Problem.MISSING_UIDS
-    assert "SeriesInstanceUID" in caught.value.message
+    assert caught.value.message == "it has no Series Instance UID"
 
 
 def test_web_pages_and_junk_are_not_dicom(tmp_path: Path) -> None:
@@ -147,12 +161,22 @@ def test_a_region_is_inspected_as_the_file_it_holds(tmp_path: Path) -> None:
     assert found == instance(CT_SMALL)
 
 
-@pytest.mark.parametrize("cut", [600, 6290, 38206, 39205])
-def test_a_region_cut_short_is_truncated_whatever_follows_it(tmp_path: Path, cut: int) -> None:
+@pytest.mark.parametrize(
+    ("cut", "expected"),
+    [
+        (600, Problem.MISSING_UIDS),
+        (6290, Problem.NO_PIXEL_DATA),
+        (38206, Problem.TRUNCATED),
+        (39205, Problem.TRUNCATED),
+    ],
+)
+def test_a_region_cut_short_is_refused_whatever_follows_it(
+    tmp_path: Path, cut: int, expected: Problem
+) -> None:
     # The bytes after the region would complete the pixel data if the view let them be read.
     with pytest.raises(DicomRejected) as caught:
         inspect_dicom(region_of(tmp_path, CT_SMALL.read_bytes()[:cut]))
-    assert caught.value.problem is Problem.TRUNCATED
+    assert caught.value.problem is expected
 
 
 def test_a_region_missing_its_preamble_is_wrapped_from_where_it_lies(tmp_path: Path) -> None:
@@ -163,3 +187,28 @@ def test_a_region_missing_its_preamble_is_wrapped_from_where_it_lies(tmp_path: P
     size = write_part10(region, tmp_path / "fixed.dcm", found)
     assert (tmp_path / "fixed.dcm").read_bytes() == b"\x00" * 128 + CT_SMALL.read_bytes()[128:]
     assert size == CT_SMALL.stat().st_size
+
+
+def test_a_sequence_nested_500_deep_is_refused_as_too_deep(tmp_path: Path) -> None:
+    shallow = write(tmp_path / "shallow.dcm", deeply_nested(10))
+    assert isinstance(inspect_dicom(shallow), DicomInstance)
+    deep = write(tmp_path / "deep.dcm", deeply_nested(500))
+    assert problem(deep) is Problem.TOO_DEEP
+
+
+def test_an_image_without_pixel_data_says_so(tmp_path: Path) -> None:
+    dataset = pydicom.dcmread(pydicom.filebase.DicomBytesIO(ct_image()))
+    del dataset.PixelData
+    dataset.save_as(tmp_path / "header-only.dcm", enforce_file_format=True)
+    with pytest.raises(DicomRejected) as caught:
+        inspect_dicom(tmp_path / "header-only.dcm")
+    assert caught.value.problem is Problem.NO_PIXEL_DATA
+    assert caught.value.message == "it is an image without pixel data"
+
+
+def test_a_complete_file_without_its_study_says_which_uid_it_lacks(tmp_path: Path) -> None:
+    path = write(tmp_path / "x.dcm", ct_image(omit=["StudyInstanceUID"]))
+    with pytest.raises(DicomRejected) as caught:
+        inspect_dicom(path)
+    assert caught.value.problem is Problem.MISSING_UIDS
+    assert caught.value.message == "it has no Study Instance UID"
