@@ -326,9 +326,7 @@ class UploadPipeline:
             landed = _landed(result.files_sent, result.files_skipped)
             await tracker.settle(landed)
             refused = [
-                remaining[skip.file_index].name
-                for skip in result.files_skipped
-                if skip.reason is SkipReason.NOT_DICOM
+                remaining[skip.file_index].name for skip in result.files_skipped if skip.reason.refused
             ]
             return result.orders, refused
 
@@ -466,9 +464,7 @@ class _EarlyUpload:
         else:
             if result is not None:
                 await self.tracker.settle(_landed(result.files_sent, result.files_skipped))
-                refused = [
-                    skip.file_index for skip in result.files_skipped if skip.reason is SkipReason.NOT_DICOM
-                ]
+                refused = [skip.file_index for skip in result.files_skipped if skip.reason.refused]
                 orders = result.orders
         handed_out = self.arriving.handed_out
         return _EarlyOutcome(

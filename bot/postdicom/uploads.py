@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeAlias
 
+from bot.dicom.instances import DicomDirectory, DicomRejected, FileRegion, Problem, inspect_dicom
 from bot.postdicom import upload_frames
 from bot.postdicom.dicomfiles import (
     DicomFileError,
@@ -93,6 +94,29 @@ class SkipReason(enum.Enum):
     NOT_DICOM = "not DICOM"
     WITHDRAWN = "withdrawn"
     """The caller's release withdrew it: its last part was never sent, so PostDICOM never filed it."""
+    MISSING_UIDS = "missing UIDs"
+    """DICOM without one of the SOP Class, SOP Instance, Study and Series Instance UIDs."""
+    TRUNCATED = "truncated"
+    """DICOM that ends before its last value does."""
+    NO_PIXEL_DATA = "no pixel data"
+    """An image without its pixels."""
+    UNREADABLE = "unreadable"
+    """DICOM whose header cannot be parsed (malformed, or nested too deeply)."""
+
+    @property
+    def refused(self) -> bool:
+        """Tell whether the file itself was refused (as opposed to already there, or withdrawn)."""
+        return self not in (SkipReason.ALREADY_EXISTS, SkipReason.WITHDRAWN)
+
+
+_SKIP_REASONS = {
+    Problem.NOT_DICOM: SkipReason.NOT_DICOM,
+    Problem.MISSING_UIDS: SkipReason.MISSING_UIDS,
+    Problem.TRUNCATED: SkipReason.TRUNCATED,
+    Problem.NO_PIXEL_DATA: SkipReason.NO_PIXEL_DATA,
+    Problem.UNREADABLE: SkipReason.UNREADABLE,
+    Problem.TOO_DEEP: SkipReason.UNREADABLE,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,13 +339,23 @@ def _read_range(path: Path, offset: int, length: int) -> bytes:
         return handle.read(length)
 
 
-def _read_identifiers(source: _Source) -> UploadIdentifiers | None:
+def _read_identifiers(source: _Source) -> UploadIdentifiers | SkipReason:
+    """Return the CheckFileExist identifiers of a whole, uploadable instance, or why it is not one."""
+    region = FileRegion(source.path, source.offset or 0, source.size)
+    try:
+        found = inspect_dicom(region)
+    except DicomRejected as rejected:
+        return _SKIP_REASONS.get(rejected.problem, SkipReason.UNREADABLE)
+    if isinstance(found, DicomDirectory):
+        return SkipReason.NOT_DICOM
     try:
         if source.offset is None:
-            return read_upload_identifiers(source.path)
-        return read_upload_identifiers(source.path, offset=source.offset, size=source.size)
+            identifiers = read_upload_identifiers(source.path)
+        else:
+            identifiers = read_upload_identifiers(source.path, offset=source.offset, size=source.size)
     except DicomFileError:
-        return None
+        return SkipReason.UNREADABLE
+    return identifiers if identifiers is not None else SkipReason.NOT_DICOM
 
 
 def _copy_range(source: Path, offset: int, size: int, destination: Path) -> None:
@@ -533,18 +567,18 @@ class _DicomUpload:
         """Return the file as it will be sent (rewritten when anonymizing) and its identifiers."""
         identifiers = await asyncio.to_thread(_read_identifiers, source)
         sent = source
-        if identifiers is not None and self.replacements is not None:
+        if isinstance(identifiers, UploadIdentifiers) and self.replacements is not None:
             rewritten = await self._anonymize(source)
             if rewritten is None:
-                identifiers = None
+                identifiers = SkipReason.UNREADABLE
             else:
                 size = (await asyncio.to_thread(rewritten.stat)).st_size
                 sent = replace(source, path=rewritten, size=size, offset=None)
                 self.bytes_total += sent.size - source.size
                 identifiers = await asyncio.to_thread(_read_identifiers, sent)
         await self.emit(Reading(source.index, source.index + 1, file_count))
-        if identifiers is None:
-            await self._skip(source, sent.size, SkipReason.NOT_DICOM)
+        if isinstance(identifiers, SkipReason):
+            await self._skip(source, sent.size, identifiers)
             return None
         return sent, identifiers
 

@@ -42,6 +42,7 @@ from bot.postdicom.frames import FileUploadManagementType as Upload
 from bot.postdicom.frames import MessageType
 from bot.postdicom.models import Account
 from bot.postdicom.uploads import anonymization_replacements
+from tests.dicom.samples import ct_image
 from tests.postdicom.standin import (
     ACCOUNT,
     ACCOUNT_KEY,
@@ -464,10 +465,11 @@ async def test_inputs_that_are_not_dicom_are_reported_and_skipped(tmp_path: Path
     assert [(skip.file_index, skip.reason) for skip in result.files_skipped] == [
         (0, SkipReason.NOT_DICOM),
         (1, SkipReason.NOT_DICOM),
-        (3, SkipReason.NOT_DICOM),
-        (4, SkipReason.NOT_DICOM),
+        (3, SkipReason.TRUNCATED),
+        (4, SkipReason.TRUNCATED),
     ]
     assert [skip.message for skip in result.files_skipped][1] == "Unsupported file! FileName: page.html"
+    assert [skip.message for skip in result.files_skipped][2] == "Unsupported file! FileName: truncated.dcm"
     assert result.files_sent == (2, 5)
     files = reassembled(standin)
     assert files[2] == ct
@@ -475,6 +477,34 @@ async def test_inputs_that_are_not_dicom_are_reported_and_skipped(tmp_path: Path
     (initialize,) = of_kind(standin, Upload.INITIALIZE)
     assert initialize.json()["TotalFileSize"] == sum(path.stat().st_size for path in paths) / 1024
     assert [event.file_index for event in events if isinstance(event, Reading)] == list(range(6))
+
+
+async def test_uid_less_and_truncated_files_are_skipped_with_their_reason_and_the_rest_sent(
+    tmp_path: Path,
+) -> None:
+    first = write_dicom(tmp_path / "1.dcm", 100, sop="1.2.826.0.1.3680043.8.498.71")
+    no_study = tmp_path / "no-study.dcm"
+    no_study.write_bytes(ct_image(omit=("StudyInstanceUID",)))
+    no_sop = tmp_path / "no-sop.dcm"
+    no_sop.write_bytes(ct_image(omit=("SOPInstanceUID",)))
+    cut = tmp_path / "cut.dcm"
+    cut.write_bytes(CT_BYTES[:-100])  # inside the pixel data, after every UID
+    last = write_dicom(tmp_path / "2.dcm", 100, sop="1.2.826.0.1.3680043.8.498.72")
+    async with connected() as (standin, client):
+        result = await client.upload_dicom_files(
+            USER_UUID, INSTITUTION_UUID, [first, no_study, no_sop, cut, last]
+        )
+    assert [(skip.file_index, skip.reason) for skip in result.files_skipped] == [
+        (1, SkipReason.MISSING_UIDS),
+        (2, SkipReason.MISSING_UIDS),
+        (3, SkipReason.TRUNCATED),
+    ]
+    assert all(skip.reason.refused for skip in result.files_skipped)
+    assert result.files_sent == (0, 4)
+    files = reassembled(standin)
+    assert files[0] == first.read_bytes()
+    assert files[4] == last.read_bytes()
+    assert set(files) == {0, 4}
 
 
 async def test_a_missing_path_is_refused_before_anything_is_sent(tmp_path: Path) -> None:
