@@ -303,6 +303,11 @@ class UploadPipeline:
                     folder_uuid=target.folder_uuid,
                     progress=tracker.on_event,
                 )
+            except asyncio.CancelledError:
+                # A graceful stop: what landed is recorded, so the attempt that resumes the job
+                # neither sends it nor asks PostDICOM about it again.
+                await tracker.flush()
+                raise
             except UploadInterrupted as interrupted:
                 landed = _landed(interrupted.completed_files, interrupted.skipped)
                 await tracker.settle(landed)
@@ -478,7 +483,7 @@ class _EarlyUpload:
         )
 
     async def abandon(self) -> None:
-        """Stop the upload without completing anything (the job failed, or the archive was refused)."""
+        """Stop the upload: nothing more completes (the job failed or stopped, or the archive was refused)."""
         # Failing its source ends the upload at its next file, before any last part is sent; it
         # is cancelled only if that takes too long (a PostDICOM reply that does not come).
         self.arriving.failed(JobError("The upload was abandoned.", code="upload.abandoned", retryable=True))
@@ -488,6 +493,8 @@ class _EarlyUpload:
             await asyncio.wait([self._task])
         if not self._task.cancelled():
             self._task.exception()
+        # Files whose last part was acknowledged before the stop are filed: the job records them.
+        await self.tracker.flush()
 
 
 def _landed(sent: Iterable[int], skipped: Iterable[Skipped]) -> set[int]:
@@ -583,6 +590,10 @@ class _Tracker:
         else:
             self.state.existing += 1
             self.state.bytes_total -= self.files[index].size
+
+    async def flush(self) -> None:
+        """Record what has landed and is not recorded yet."""
+        await self._record()
 
     async def _record(self) -> None:
         indexes, self.unrecorded = self.unrecorded, []

@@ -168,9 +168,9 @@ class UploadWorkers:
         for attempt in range(1, _RELEASE_ATTEMPTS + 1):
             try:
                 for job_id in job_ids:
-                    # A lease that ends now is expired for the next requeue, ours or another process's.
-                    await self.jobs.renew_lease(job_id, self.owner, 0)
-                await self.jobs.requeue_expired_leases()
+                    # Queued again at once, and the attempt the claim counted is given back: a
+                    # rolling deploy must not use up a job's attempts.
+                    await self.jobs.release(job_id, self.owner)
                 return
             except Exception as error:
                 logger.warning("releasing upload jobs failed (%s), attempt %d", type(error).__name__, attempt)

@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import SecretStr
-from sqlalchemy import ColumnElement, and_, delete, func, select, update
+from sqlalchemy import ColumnElement, and_, case, delete, func, select, update
 
 from bot.store._sql import affected_rows, insert_or_ignore
 from bot.store.clock import Clock, utc_now
@@ -322,6 +322,31 @@ class UploadJobRepository:
                 row.finished_at = now
             await session.flush()
             return self._to_value(row)
+
+    async def release(self, job_id: str, owner: str) -> bool:
+        """Queue an owned job again at once, its attempt not counted (a graceful shutdown stopped it).
+
+        False if the job is not this owner's any more (its lease was lost meanwhile).
+        """
+        now = self._clock()
+        statement = (
+            update(UploadJobRow)
+            .where(_owned(job_id, owner))
+            .values(
+                state=UploadState.QUEUED.value,
+                # The claim counted an attempt; a deploy that stopped it did not use one up.
+                attempts=case((UploadJobRow.attempts > 0, UploadJobRow.attempts - 1), else_=0),
+                lease_owner=None,
+                lease_expires_at=None,
+                next_attempt_at=now,
+                last_error="paused by a restart; resuming",
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        async with self._database.transaction() as session:
+            result = await session.execute(statement)
+            return bool(affected_rows(result))
 
     async def retry_failed(self, workspace: WorkspaceRef, job_id: str) -> UploadJob | None:
         """Queue a failed job of this workspace again, from a fresh attempt count (the Retry button)."""

@@ -234,3 +234,60 @@ async def test_a_failed_upload_offers_retry_and_retry_completes_it(
     await thread_says(pacs, upload.message.ts, ":white_check_mark:")
     assert order_of(emulator, study) is not None
     assert len(bot_replies(pacs, upload.message.ts)) == 1  # the same message, edited in place
+
+
+async def test_ten_graceful_restarts_during_a_large_upload_neither_use_it_up_nor_send_twice(
+    pacs: Scenario, emulator: PostDicomEmulator
+) -> None:
+    await set_channel(pacs, UploadMode.AUTO)
+    study = new_uid()
+    count = 150
+    emulator.faults.set(emulator.account_key, latency=0.05)
+    upload = await share(pacs, "study.zip", study_zip(study, count))
+    pool = workers(pacs)
+    jobs = pacs.app.services.store.upload_jobs
+
+    def landed() -> int:
+        order = order_of(emulator, study)
+        return 0 if order is None else len(order.instances)
+
+    def checks() -> int:
+        return sum(
+            number for frame, number in emulator.stats.frames.items() if frame.endswith(":CHECK_FILE_EXIST")
+        )
+
+    checks_per_attempt: list[tuple[int, int]] = []
+    recorded = 0
+    for restart in range(10):
+        before, checked_before = landed(), checks()
+        await eventually(
+            lambda before=before: landed() >= before + 3,
+            within=60,
+            what=f"progress before restart {restart + 1}",
+        )
+        assert landed() < count, f"the upload finished before restart {restart + 1}"
+        # As a rolling deploy does (SIGTERM): stop gracefully, releasing the job, and start again.
+        await pool.stop()
+        # What the attempt asked PostDICOM about: at most what the job had not recorded as sent.
+        checks_per_attempt.append((checks() - checked_before, count - recorded))
+        job = await jobs.find(pacs.workspace, upload.file.id)
+        assert job is not None
+        assert job.state is UploadState.QUEUED
+        assert job.attempts == 0  # the released attempt was given back
+        recorded = len(await jobs.sent_instances(job.id))
+        assert recorded >= landed() - 4  # at most one last part in flight per upload socket
+        await pool.start()
+    emulator.faults.clear(emulator.account_key)
+
+    done = await thread_says(pacs, upload.message.ts, ":white_check_mark:", within=120)
+    assert landed() == count
+    assert emulator.uploads.counters.files_completed == count
+    assert emulator.uploads.counters.instances_deduplicated == 0
+    assert f"{count} images" in rendered(done) or "already there" in rendered(done)
+    assert all(asked <= unrecorded for asked, unrecorded in checks_per_attempt), checks_per_attempt
+
+    async def finished() -> UploadJob | None:
+        job = await jobs.find(pacs.workspace, upload.file.id)
+        return job if job is not None and job.state is UploadState.DONE else None
+
+    assert (await until(finished, what="the job to finish")).attempts == 1
