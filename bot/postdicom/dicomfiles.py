@@ -36,7 +36,9 @@ import os
 import re
 import struct
 import tempfile
+import threading
 import unicodedata
+import warnings
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
@@ -56,8 +58,6 @@ from pydicom.filereader import read_dataset
 from pydicom.filewriter import write_data_element
 from pydicom.tag import BaseTag, Tag
 from pydicom.valuerep import EXPLICIT_VR_LENGTH_32
-
-from bot.dicom.instances import quiet_pydicom
 
 __all__ = [
     "DICOMDIR_MESSAGE",
@@ -88,6 +88,10 @@ class DicomFileError(ValueError):
 
     The message names the file and, where relevant, the tag; it never quotes a value from the file.
     """
+
+
+class TruncatedDicomError(DicomFileError):
+    """A DICOM file ends before its last element does."""
 
 
 class InvalidReplacementError(DicomFileError):
@@ -326,6 +330,18 @@ _PARSE_FAILURES: Final = (
 )
 
 
+# pydicom warns about files it reads anyway (a dataset not encoded as its meta says); warnings are
+# process-wide state, so the threads that silence them take turns.
+_WARNINGS_LOCK: Final = threading.Lock()
+
+
+@contextmanager
+def _quiet_pydicom() -> Iterator[None]:
+    with _WARNINGS_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
 @contextmanager
 def _open_header(
     source: BinaryIO, name: str, *, last_tag: int, tolerate_truncation: bool = False
@@ -334,7 +350,7 @@ def _open_header(
     with ExitStack() as cleanup:
         try:
             # pydicom warns about files it reads anyway (a dataset not encoded as its meta says).
-            with quiet_pydicom():
+            with _quiet_pydicom():
                 header = _parse_header(source, name, last_tag, tolerate_truncation, cleanup)
         except DicomFileError:
             raise
@@ -429,7 +445,7 @@ def _check_complete(dataset: Dataset, stream: BinaryIO, name: str, tolerate_trun
         if complete:
             continue
         if not tolerate_truncation:
-            raise DicomFileError(f"{name}: the file ends inside element {element.tag}")
+            raise TruncatedDicomError(f"{name}: the file ends inside element {element.tag}")
         del dataset[element.tag]
 
 
@@ -442,7 +458,7 @@ def _check_no_trailing_fragment(dataset: Dataset, stream: BinaryIO, start: int, 
         else:
             return  # an undefined-length element ends at a delimiter we did not record
     if stream.seek(0, SEEK_END) != max(ends):
-        raise DicomFileError(f"{name}: the file ends inside an element header")
+        raise TruncatedDicomError(f"{name}: the file ends inside an element header")
 
 
 def _dataset_encodings(dataset: Dataset) -> list[str]:
@@ -615,6 +631,133 @@ class _Window(io.RawIOBase):
         buffer[: len(data)] = data
         self._position += len(data)
         return len(data)
+
+
+class UploadFileProblem(enum.StrEnum):
+    """Why a file is not sent: what :func:`check_upload_file` found."""
+
+    NOT_DICOM = "not_dicom"
+    MISSING_UIDS = "missing_uids"
+    TRUNCATED = "truncated"
+    UNREADABLE = "unreadable"
+
+
+_LAST_BEFORE_PIXELS: Final = 0x7FE00007
+_ITEM: Final = 0xFFFEE000
+_ITEM_END: Final = 0xFFFEE00D
+_SEQUENCE_END: Final = 0xFFFEE0DD
+_UNDEFINED_LENGTH: Final = 0xFFFFFFFF
+_LONG_LENGTH_VRS: Final = frozenset(vr.encode() for vr in EXPLICIT_VR_LENGTH_32)
+_MAX_NESTING: Final = 32
+
+
+def check_upload_file(
+    path: StrPath, *, offset: int = 0, size: int | None = None
+) -> UploadIdentifiers | UploadFileProblem:
+    """Return a whole instance's CheckFileExist identifiers, or why the file is not one to send.
+
+    The header is parsed up to the pixel data; the pixel data and whatever follows are walked
+    element by element, seeking over values, so a truncated file is found without reading it.
+    """
+    with _open_path(path) as handle:
+        stream = handle if size is None else cast(BinaryIO, io.BufferedReader(_Window(handle, offset, size)))
+        try:
+            return _check_whole(stream, _display_name(path))
+        except TruncatedDicomError:
+            return UploadFileProblem.TRUNCATED
+        except DicomFileError:
+            return UploadFileProblem.UNREADABLE
+
+
+def _check_whole(stream: BinaryIO, name: str) -> UploadIdentifiers | UploadFileProblem:
+    with _open_header(stream, name, last_tag=_LAST_BEFORE_PIXELS) as header:
+        if header is None or header.is_directory:
+            return UploadFileProblem.NOT_DICOM
+        identifiers = _identifiers(header)
+        if None in (
+            identifiers.study_instance_uid,
+            identifiers.series_instance_uid,
+            identifiers.sop_instance_uid,
+        ):
+            return UploadFileProblem.MISSING_UIDS
+        if not header.deflated:
+            dataset_element = next(iter(_raw_elements(header.dataset)), None)
+            implicit = bool(getattr(dataset_element, "is_implicit_VR", False))
+            little = bool(getattr(dataset_element, "is_little_endian", True))
+            # The header parse stopped at the first element it did not read, and left the stream there.
+            position = header.stream.tell()
+            end = header.stream.seek(0, SEEK_END)
+            header.stream.seek(position)
+            _walk_to_end(header.stream, _PixelWalk(end, "<" if little else ">", implicit))
+        return identifiers
+
+
+@dataclass(frozen=True)
+class _PixelWalk:
+    end: int
+    endian: str
+    implicit: bool
+
+
+def _walk_to_end(stream: BinaryIO, walk: _PixelWalk) -> None:
+    """Seek over the elements left after the header (the pixel data, mostly) to the end of the file."""
+    while True:
+        position = stream.tell()
+        head = stream.read(8)
+        if not head.strip(b"\x00"):
+            stream.seek(position)
+            if not stream.read().strip(b"\x00"):
+                return  # the end, or padding to it
+            raise TruncatedDicomError("the file ends inside an element header")
+        _skip_element(stream, walk, head, depth=0)
+
+
+def _skip_element(stream: BinaryIO, walk: _PixelWalk, head: bytes, *, depth: int) -> None:
+    if len(head) < 8:
+        raise TruncatedDicomError("the file ends inside an element header")
+    group = struct.unpack(walk.endian + "H", head[:2])[0]
+    if walk.implicit or group == 0xFFFE:
+        length = struct.unpack(walk.endian + "I", head[4:])[0]
+    elif head[4:6] in _LONG_LENGTH_VRS:
+        more = stream.read(4)
+        if len(more) < 4:
+            raise TruncatedDicomError("the file ends inside an element header")
+        length = struct.unpack(walk.endian + "I", more)[0]
+    else:
+        length = struct.unpack(walk.endian + "H", head[6:])[0]
+    if length != _UNDEFINED_LENGTH:
+        if stream.tell() + length > walk.end:
+            raise TruncatedDicomError("the file ends inside a value")
+        stream.seek(length, SEEK_CUR)
+        return
+    if depth >= _MAX_NESTING:
+        raise DicomFileError("sequences nest too deeply")
+    # An undefined length: items (or pixel data fragments) up to the sequence delimiter.
+    while True:
+        item = stream.read(8)
+        if len(item) < 8:
+            raise TruncatedDicomError("the file ends inside a sequence")
+        tag = _tag_of(item, walk.endian)
+        item_length = struct.unpack(walk.endian + "I", item[4:])[0]
+        if tag == _SEQUENCE_END:
+            return
+        if tag != _ITEM:
+            raise DicomFileError("a sequence holds something other than items")
+        if item_length != _UNDEFINED_LENGTH:
+            if stream.tell() + item_length > walk.end:
+                raise TruncatedDicomError("the file ends inside an item")
+            stream.seek(item_length, SEEK_CUR)
+            continue
+        while True:  # an undefined-length item: elements up to its delimiter
+            inner = stream.read(8)
+            if len(inner) == 8 and _tag_of(inner, walk.endian) == _ITEM_END:
+                break
+            _skip_element(stream, walk, inner, depth=depth + 1)
+
+
+def _tag_of(head: bytes, endian: str) -> int:
+    group, element = struct.unpack(endian + "HH", head[:4])
+    return int((group << 16) | element)
 
 
 def read_upload_identifiers_from_bytes(data: bytes) -> UploadIdentifiers | None:

@@ -31,16 +31,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeAlias
 
-from bot.dicom.instances import DicomDirectory, DicomRejected, FileRegion, Problem, inspect_dicom
 from bot.postdicom import upload_frames
 from bot.postdicom.dicomfiles import (
     DicomFileError,
     DicomTag,
     InvalidReplacementError,
+    UploadFileProblem,
     UploadIdentifiers,
     anonymize_file,
+    check_upload_file,
     parse_dicom_tag,
-    read_upload_identifiers,
 )
 from bot.postdicom.errors import ConnectionLost, PostDicomError, ProtocolError, RequestTimeout
 from bot.postdicom.jsvalues import js_string
@@ -98,8 +98,6 @@ class SkipReason(enum.Enum):
     """DICOM without one of the SOP Class, SOP Instance, Study and Series Instance UIDs."""
     TRUNCATED = "truncated"
     """DICOM that ends before its last value does."""
-    NO_PIXEL_DATA = "no pixel data"
-    """An image without its pixels."""
     UNREADABLE = "unreadable"
     """DICOM whose header cannot be parsed (malformed, or nested too deeply)."""
 
@@ -110,12 +108,10 @@ class SkipReason(enum.Enum):
 
 
 _SKIP_REASONS = {
-    Problem.NOT_DICOM: SkipReason.NOT_DICOM,
-    Problem.MISSING_UIDS: SkipReason.MISSING_UIDS,
-    Problem.TRUNCATED: SkipReason.TRUNCATED,
-    Problem.NO_PIXEL_DATA: SkipReason.NO_PIXEL_DATA,
-    Problem.UNREADABLE: SkipReason.UNREADABLE,
-    Problem.TOO_DEEP: SkipReason.UNREADABLE,
+    UploadFileProblem.NOT_DICOM: SkipReason.NOT_DICOM,
+    UploadFileProblem.MISSING_UIDS: SkipReason.MISSING_UIDS,
+    UploadFileProblem.TRUNCATED: SkipReason.TRUNCATED,
+    UploadFileProblem.UNREADABLE: SkipReason.UNREADABLE,
 }
 
 
@@ -341,21 +337,11 @@ def _read_range(path: Path, offset: int, length: int) -> bytes:
 
 def _read_identifiers(source: _Source) -> UploadIdentifiers | SkipReason:
     """Return the CheckFileExist identifiers of a whole, uploadable instance, or why it is not one."""
-    region = FileRegion(source.path, source.offset or 0, source.size)
-    try:
-        found = inspect_dicom(region)
-    except DicomRejected as rejected:
-        return _SKIP_REASONS.get(rejected.problem, SkipReason.UNREADABLE)
-    if isinstance(found, DicomDirectory):
-        return SkipReason.NOT_DICOM
-    try:
-        if source.offset is None:
-            identifiers = read_upload_identifiers(source.path)
-        else:
-            identifiers = read_upload_identifiers(source.path, offset=source.offset, size=source.size)
-    except DicomFileError:
-        return SkipReason.UNREADABLE
-    return identifiers if identifiers is not None else SkipReason.NOT_DICOM
+    if source.offset is None:
+        checked = check_upload_file(source.path)
+    else:
+        checked = check_upload_file(source.path, offset=source.offset, size=source.size)
+    return _SKIP_REASONS[checked] if isinstance(checked, UploadFileProblem) else checked
 
 
 def _copy_range(source: Path, offset: int, size: int, destination: Path) -> None:

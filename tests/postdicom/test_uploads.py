@@ -42,7 +42,7 @@ from bot.postdicom.frames import FileUploadManagementType as Upload
 from bot.postdicom.frames import MessageType
 from bot.postdicom.models import Account
 from bot.postdicom.uploads import anonymization_replacements
-from tests.dicom.samples import ct_image
+from tests.dicom.samples import ct_image, deeply_nested
 from tests.postdicom.standin import (
     ACCOUNT,
     ACCOUNT_KEY,
@@ -489,22 +489,24 @@ async def test_uid_less_and_truncated_files_are_skipped_with_their_reason_and_th
     no_sop.write_bytes(ct_image(omit=("SOPInstanceUID",)))
     cut = tmp_path / "cut.dcm"
     cut.write_bytes(CT_BYTES[:-100])  # inside the pixel data, after every UID
+    deep = tmp_path / "deep.dcm"
+    deep.write_bytes(deeply_nested(500))
     last = write_dicom(tmp_path / "2.dcm", 100, sop="1.2.826.0.1.3680043.8.498.72")
+    given = [first, no_study, no_sop, cut, deep, last]
     async with connected() as (standin, client):
-        result = await client.upload_dicom_files(
-            USER_UUID, INSTITUTION_UUID, [first, no_study, no_sop, cut, last]
-        )
+        result = await client.upload_dicom_files(USER_UUID, INSTITUTION_UUID, given)
     assert [(skip.file_index, skip.reason) for skip in result.files_skipped] == [
         (1, SkipReason.MISSING_UIDS),
         (2, SkipReason.MISSING_UIDS),
         (3, SkipReason.TRUNCATED),
+        (4, SkipReason.UNREADABLE),  # sequences 500 deep: refused, no RecursionError
     ]
     assert all(skip.reason.refused for skip in result.files_skipped)
-    assert result.files_sent == (0, 4)
+    assert result.files_sent == (0, 5)
     files = reassembled(standin)
     assert files[0] == first.read_bytes()
-    assert files[4] == last.read_bytes()
-    assert set(files) == {0, 4}
+    assert files[5] == last.read_bytes()
+    assert set(files) == {0, 5}
 
 
 async def test_a_missing_path_is_refused_before_anything_is_sent(tmp_path: Path) -> None:
