@@ -19,7 +19,14 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import bench_client, bench_commands, bench_headers, bench_upload_sockets, postdicom_emulator
+from bench import (
+    bench_client,
+    bench_commands,
+    bench_deidentify,
+    bench_headers,
+    bench_upload_sockets,
+    postdicom_emulator,
+)
 from bench.processes import Machine
 from bench.report import Claim, Table, summary_markdown
 
@@ -52,6 +59,10 @@ async def _headers(quick: bool) -> list[Table]:
     return [await bench_headers.header_reading(files=200 if quick else 1000)]
 
 
+async def _deidentify(quick: bool) -> list[Table]:
+    return [await bench_deidentify.deidentify_memory(gigabytes=0.25 if quick else 1.0)]
+
+
 async def _emulator(quick: bool) -> list[Table]:
     """Fold in the emulator's own benchmark (search latency over many orders, concurrent clients)."""
     args = postdicom_emulator.parse_args(
@@ -79,6 +90,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "client": _client,
     "uploads": _uploads,
     "headers": _headers,
+    "deidentify": _deidentify,
     "emulator": _emulator,
 }
 
