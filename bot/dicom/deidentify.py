@@ -50,10 +50,12 @@ from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag
 from pydicom.uid import UID
+from pydicom.valuerep import EXPLICIT_VR_LENGTH_32
 
 from bot.dicom.confidentiality_profile import EDITION, TABLE_E_1_1, ProfileRow
 from bot.dicom.instances import (
     EXPLICIT_VR_BIG_ENDIAN,
+    EXPLICIT_VR_LITTLE_ENDIAN,
     IMPLICIT_VR_LITTLE_ENDIAN,
     FileRegion,
     dataset_encoding,
@@ -66,9 +68,7 @@ _PIXEL_TAGS: Final = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})
 _UNDEFINED: Final = 0xFFFFFFFF
 _ITEM_TAG: Final = 0xFFFEE000
 _SEQUENCE_END_TAG: Final = 0xFFFEE0DD
-_LONG_VRS: Final = frozenset(
-    {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
-)
+_LONG_VRS: Final = frozenset(vr.encode() for vr in EXPLICIT_VR_LENGTH_32)
 _COPY_CHUNK: Final = 1024 * 1024
 _MAX_DATE_SHIFT_DAYS: Final = 3650
 # Sequences with a compound action that an IOD requires (Type 2): Acquisition Context (waveforms,
@@ -509,7 +509,7 @@ def _transfer_syntax(dataset: Dataset, meta: Dataset | None) -> str:
     implicit, little = dataset.original_encoding
     if implicit:
         return IMPLICIT_VR_LITTLE_ENDIAN
-    return "1.2.840.10008.1.2.1" if little else EXPLICIT_VR_BIG_ENDIAN
+    return EXPLICIT_VR_LITTLE_ENDIAN if little else EXPLICIT_VR_BIG_ENDIAN
 
 
 def _temporary_beside(destination: Path) -> Path:

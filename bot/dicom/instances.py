@@ -30,14 +30,21 @@ from pydicom.errors import InvalidDicomError
 from pydicom.filebase import DicomFileLike
 from pydicom.filewriter import write_file_meta_info
 from pydicom.pixels.utils import get_expected_length
-from pydicom.uid import UID
+from pydicom.uid import (
+    UID,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+    MediaStorageDirectoryStorage,
+)
+from pydicom.valuerep import EXPLICIT_VR_LENGTH_32
 
 from bot.dicom.sniff import Kind, sniff
 
-MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
-IMPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2"
-EXPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2.1"
-EXPLICIT_VR_BIG_ENDIAN = "1.2.840.10008.1.2.2"
+MEDIA_STORAGE_DIRECTORY = MediaStorageDirectoryStorage
+IMPLICIT_VR_LITTLE_ENDIAN = ImplicitVRLittleEndian
+EXPLICIT_VR_LITTLE_ENDIAN = ExplicitVRLittleEndian
+EXPLICIT_VR_BIG_ENDIAN = ExplicitVRBigEndian
 REQUIRED_UIDS = ("SOPClassUID", "SOPInstanceUID", "StudyInstanceUID", "SeriesInstanceUID")
 _UID_NAMES = {
     "SOPClassUID": "SOP Class UID",
@@ -53,9 +60,7 @@ _DIRECTORY_RECORDS = 0x00041220
 _LAST_UID_TAG = 0x0020000E
 _ITEM, _ITEM_END, _SEQUENCE_END = 0xE000, 0xE00D, 0xE0DD
 # Explicit-VR VRs whose length is 4 bytes after 2 reserved ones (PS3.5 7.1.2).
-_LONG_VRS = frozenset(
-    {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
-)
+_LONG_VRS = frozenset(vr.encode() for vr in EXPLICIT_VR_LENGTH_32)
 _DEFER_BYTES = 1024
 _COPY_CHUNK = 1024 * 1024
 # Headers beyond this are not DICOM anyone uploads; parsing them would take the worker thread hostage.

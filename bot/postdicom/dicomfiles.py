@@ -57,6 +57,13 @@ from pydicom.filebase import DicomBytesIO
 from pydicom.filereader import read_dataset
 from pydicom.filewriter import write_data_element
 from pydicom.tag import BaseTag, Tag
+from pydicom.uid import (
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRBigEndian,
+    ImplicitVRLittleEndian,
+    JPIPHTJ2KReferencedDeflate,
+    MediaStorageDirectoryStorage,
+)
 from pydicom.valuerep import EXPLICIT_VR_LENGTH_32
 
 __all__ = [
@@ -137,16 +144,16 @@ def parse_dicom_tag(key: str | DicomTag) -> DicomTag:
 # --------------------------------------------------------------------------------------------------
 # Header parsing
 
-_IMPLICIT_VR_LITTLE_ENDIAN: Final = "1.2.840.10008.1.2"
-_EXPLICIT_VR_BIG_ENDIAN: Final = "1.2.840.10008.1.2.2"
+_IMPLICIT_VR_LITTLE_ENDIAN: Final = ImplicitVRLittleEndian
+_EXPLICIT_VR_BIG_ENDIAN: Final = ExplicitVRBigEndian
 _DEFLATED_TRANSFER_SYNTAXES: Final = frozenset(
     {
-        "1.2.840.10008.1.2.1.99",  # Deflated Explicit VR Little Endian
+        DeflatedExplicitVRLittleEndian,
         "1.2.840.10008.1.2.4.95",  # JPIP Referenced Deflate
-        "1.2.840.10008.1.2.4.205",  # JPIP HTJ2K Referenced Deflate
+        JPIPHTJ2KReferencedDeflate,
     }
 )
-_MEDIA_STORAGE_DIRECTORY: Final = "1.2.840.10008.1.3.10"
+_MEDIA_STORAGE_DIRECTORY: Final = MediaStorageDirectoryStorage
 
 _SPECIFIC_CHARACTER_SET: Final = 0x00080005
 _SOP_CLASS_UID: Final = 0x00080016
