@@ -257,7 +257,12 @@ async def offer_assignees(
     if asks_in_a_modal(request):
         origin = ModalOrigin.of(request, order, with_card=True)
         view = assign_modal(
-            order, phi, names, candidates=directory.assignees(), assigned=assigned, metadata=origin.encode()
+            order,
+            phi,
+            names,
+            candidates=directory.assignees(),
+            assigned=assigned,
+            metadata=origin.encode(request.services.modal_context),
         )
         await open_modal(request, view)
         return

@@ -138,7 +138,10 @@ async def offer_flags(
     phi, names = await lookup.phi(), await lookup.names()
     if asks_in_a_modal(request):
         origin = ModalOrigin.of(request, order, with_card=True)
-        await open_modal(request, flag_modal(order, phi, names, choices, metadata=origin.encode()))
+        await open_modal(
+            request,
+            flag_modal(order, phi, names, choices, metadata=origin.encode(request.services.modal_context)),
+        )
         return
     blocks = flag_chooser_blocks(order, phi, names, choices, question=question)
     await request.reply(question, blocks, replace_original=from_own_message(request))

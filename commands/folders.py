@@ -547,8 +547,7 @@ def register(app: PacsApp) -> None:
         await handler(request, await Lookup.start(request), rest.strip())
 
     async def dismiss(request: PacsRequest, _action: dict[str, Any]) -> None:
-        if request.respond is not None:
-            await request.respond(delete_original=True)
+        await request.delete_source()
 
     async def acknowledge_link(ack: AsyncAck) -> None:
         # Link buttons open in the browser; Slack still tells the app, and wants an ack.

@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app.errors import UserFacingError
+from bot.app.kept import Kept
 from bot.app.lookup import Lookup
 from bot.app.pacs_app import PacsApp
 from bot.app.request import PacsRequest, SourceMessage
@@ -127,8 +128,8 @@ class ModalOrigin:
             request.results_page,
         )
 
-    def encode(self) -> str:
-        """Encode as private metadata; a card too big to remember is left out (it then stays as it was)."""
+    def encode(self, kept: Kept[str]) -> str:
+        """Encode as private metadata; a card too big for it is kept server-side and named by a key."""
         data: dict[str, Any] = {
             "ref": self.ref.encode(),
             "channel": self.channel_id,
@@ -146,17 +147,25 @@ class ModalOrigin:
             }
         text = json.dumps(data, separators=(",", ":"))
         if len(text) > MAX_PRIVATE_METADATA:
-            data.pop("card", None)
+            # Slack refuses private_metadata over 3,000 characters; the blocks around a card in an
+            # upload message with several studies outgrow it.
+            data["card_key"] = kept.add(json.dumps(data.pop("card"), separators=(",", ":")))
             text = json.dumps(data, separators=(",", ":"))
         return text
 
     @classmethod
-    def decode(cls, text: str) -> ModalOrigin:
+    def decode(cls, text: str, kept: Kept[str]) -> ModalOrigin:
         """Read private metadata written by :meth:`encode`; anything else is refused."""
         try:
             data = json.loads(text)
             _, ref = OrderRef.decode(str(data["ref"]))
             place = None
+            if data.get("card_key"):
+                held_text = kept.peek(str(data["card_key"]))
+                if held_text is None:
+                    logger.warning("a modal's card is no longer kept here; the card stays as it was")
+                else:
+                    data["card"] = json.loads(held_text)
             if isinstance(data.get("card"), dict):
                 held = data["card"]
                 place = CardPlace(
@@ -211,7 +220,7 @@ def on_submit(
         await ack()
         request = app.request(context, body, client)
         try:
-            origin = ModalOrigin.decode(str(view.get("private_metadata") or ""))
+            origin = ModalOrigin.decode(str(view.get("private_metadata") or ""), app.services.modal_context)
         except BadActionValue:
             await request.reply("That form is not one of mine, so I did nothing.")
             return

@@ -16,7 +16,7 @@ from bot.app.request import PacsRequest
 from bot.postdicom import PatientOrder
 from bot.store import DecryptionError
 from bot.ui.blocks import JsonBlock
-from bot.ui.orders import PAGE_ACTION, results_blocks
+from bot.ui.orders import NEXT_PAGE_ACTION, PREVIOUS_PAGE_ACTION, results_blocks
 
 MAX_TOKEN_LENGTH = 1900
 
@@ -108,4 +108,5 @@ def register(app: PacsApp) -> None:
         ),
         aliases=("find", "s"),
     )
-    app.action(PAGE_ACTION, turn_page)
+    app.action(PREVIOUS_PAGE_ACTION, turn_page)
+    app.action(NEXT_PAGE_ACTION, turn_page)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -18,7 +19,7 @@ from bot.app.router import run_answering_errors
 from bot.store import WorkspaceSettings
 from bot.store.audit import AuditOutcome
 from bot.ui import settings as ui
-from bot.ui.connect import channel_from_metadata
+from bot.ui.connect import channel_from_metadata, response_url_from_metadata
 
 
 async def unknown_usergroups(request: PacsRequest, settings: WorkspaceSettings) -> dict[str, str]:
@@ -50,8 +51,10 @@ def register(app: PacsApp) -> None:
             await request.reply("Run `/pacs settings` again: Slack did not give me a way to open the form.")
             return
         settings = await request.settings()
+        response_url = request.respond.response_url if request.respond else None
         await request.client.views_open(
-            trigger_id=request.trigger_id, view=ui.settings_view(settings, request.channel_id)
+            trigger_id=request.trigger_id,
+            view=ui.settings_view(settings, request.channel_id, response_url=response_url),
         )
 
     async def on_submit(
@@ -75,6 +78,10 @@ def register(app: PacsApp) -> None:
             return
         await ack()
         request.channel_id = channel_from_metadata(view.get("private_metadata", ""))
+        response_url = response_url_from_metadata(view.get("private_metadata", ""))
+        if response_url:
+            # Answer where the command was typed, even in a channel the bot is not in.
+            request.respond = AsyncRespond(response_url=response_url)
 
         async def save(request: PacsRequest) -> None:
             await services.store.workspace_settings.save(request.workspace, chosen)

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from bot.app.delivery import Answer
 from bot.app.errors import NotAllowed, UserFacingError
 from bot.app.grammar import UsageError, parse_date, split_words
 from bot.app.guards import audited, require_permission
@@ -161,6 +162,25 @@ async def share_link(request: PacsRequest, lookup: Lookup, order: PatientOrder, 
             hint="Share it in one of the allowed channels, or by e-mail.",
         )
     order_uuid = order.patient_order_uuid
+    undelivered = request.services.undelivered
+    key = ":".join(
+        (
+            "share_link",
+            request.workspace.key,
+            request.user_id,
+            request.channel_id or "",
+            order_uuid.lower(),
+            terms.expires.isoformat(),
+            str(terms.can_download),
+        )
+    )
+    kept = undelivered.peek(key)
+    if kept is not None:
+        # Slack showed this link nowhere last time: offer it again rather than create a second one.
+        logger.info("offering again the undelivered share link for order %s", order_uuid)
+        if await request.reply(kept.text, kept.blocks, in_channel=True):
+            undelivered.forget(key)
+        return
     async with audited(request, "order.share_link", order_uuids=[order_uuid]):
         link = await lookup.handle.client.create_quick_share_link_with_expire_date(
             user_uuid=lookup.user,
@@ -178,9 +198,9 @@ async def share_link(request: PacsRequest, lookup: Lookup, order: PatientOrder, 
         can_download=terms.can_download,
         shared_by=request.user_id,
     )
-    await request.reply(
-        f"Shared a study link (expires after {terms.expires.isoformat()})", blocks, in_channel=True
-    )
+    text = f"Shared a study link (expires after {terms.expires.isoformat()})"
+    if not await request.reply(text, blocks, in_channel=True):
+        undelivered.keep(key, Answer(text, blocks, in_channel=True))
 
 
 async def share_by_email(
@@ -237,7 +257,7 @@ async def ask_for_addresses(request: PacsRequest, lookup: Lookup, order: Patient
         order,
         settings.phi_display,
         await lookup.names(),
-        metadata=origin.encode(),
+        metadata=origin.encode(request.services.modal_context),
         expires=today() + timedelta(days=settings.default_share_expiry_days),
     )
     await open_modal(request, view)

@@ -1128,8 +1128,8 @@ def register(app: PacsApp) -> None:
             text = _started_text(created, existing, anonymized=True)
         except UserFacingError as error:
             text = f":x: {error.message}"
-        if respond is not None:
-            await respond(text=text, replace_original=True)
+        request.respond, request.channel_id = respond, channel
+        await request.reply(text, replace_original=True)
 
     async def on_attach(request: PacsRequest, action: dict[str, Any]) -> None:
         thread_ts, file_ids, _, _ = _parse_value(str(action.get("value") or ""))

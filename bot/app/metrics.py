@@ -136,6 +136,24 @@ SLACK_RATE_LIMIT_WAIT_SECONDS = Counter(
     ["method"],
     registry=REGISTRY,
 )
+SLACK_UNDELIVERED = Counter(
+    "pacsbot_slack_undelivered",
+    "Answers a Slack surface did not take after its retries (another surface is tried next), "
+    "by surface (response_url, chat.postMessage, chat.postEphemeral, direct_message) and reason.",
+    ["surface", "reason"],
+    registry=REGISTRY,
+)
+SLACK_ANSWERS_LOST = Counter(
+    "pacsbot_slack_answers_lost",
+    "Answers that reached the user on no surface at all (each also logged as an ERROR).",
+    registry=REGISTRY,
+)
+_REASON = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
+
+
+def bounded_reason(reason: str) -> str:
+    """Keep a failure reason as a metric label only when it looks like an error code or class name."""
+    return reason if _REASON.fullmatch(reason) else OTHER
 
 
 def outcome_of(error: BaseException | None) -> str:

@@ -15,6 +15,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.app.delivery import Answer, blocks_list, delete_through_response_url, deliver
 from bot.app.errors import NotAllowed, NotConnected, UserFacingError
 from bot.app.postdicom_clients import PostDicomAccess
 from bot.app.services import Services
@@ -85,6 +86,7 @@ class PacsRequest:
     source: SourceMessage | None = None
     # The page of search results (page, encrypted query) a button was pressed in, to redraw it.
     results_page: tuple[int, str] | None = None
+    bot_user_id: str | None = None
 
     @classmethod
     def from_bolt(
@@ -108,6 +110,7 @@ class PacsRequest:
             respond=respond if body.get("response_url") or (respond and respond.response_url) else None,
             text=str(body.get("text") or ""),
             source=source_of(body),
+            bot_user_id=context.bot_user_id,
         )
 
     # --- PostDICOM ---------------------------------------------------------------------------
@@ -166,25 +169,24 @@ class PacsRequest:
         *,
         in_channel: bool = False,
         replace_original: bool = False,
-    ) -> None:
-        """Answer the user: ephemerally by default, to the channel when asked."""
-        block_list = [dict(block) for block in blocks] if blocks is not None else None
-        if self.respond is not None:
-            await self.respond(
-                text=text,
-                blocks=block_list,
-                response_type="in_channel" if in_channel else "ephemeral",
-                replace_original=replace_original,
-            )
-            return
-        if self.channel_id and in_channel:
-            await self.client.chat_postMessage(channel=self.channel_id, text=text, blocks=block_list)
-        elif self.channel_id:
-            await self.client.chat_postEphemeral(
-                channel=self.channel_id, user=self.user_id, text=text, blocks=block_list
-            )
-        else:
-            await self.client.chat_postMessage(channel=self.user_id, text=text, blocks=block_list)
+    ) -> bool:
+        """Answer the user (ephemerally unless asked), falling back until a surface takes it; tell whether one did."""
+        answer = Answer(text, blocks_list(blocks), in_channel=in_channel, replace_original=replace_original)
+        return await deliver(
+            answer,
+            client=self.client,
+            respond=self.respond,
+            channel_id=self.channel_id,
+            user_id=self.user_id,
+            workspace=self.workspace.key,
+            bot_user_id=self.bot_user_id,
+        )
+
+    async def delete_source(self) -> bool:
+        """Delete the message the interaction came from (through its response_url); tell whether it went."""
+        if self.respond is None:
+            return False
+        return await delete_through_response_url(self.respond, workspace=self.workspace.key) is None
 
     async def audit(
         self,

@@ -13,7 +13,9 @@ import aiohttp
 
 from bot.app.acks import PendingAcks
 from bot.app.admins import AdminDirectory
+from bot.app.delivery import Answer
 from bot.app.dictionaries import Dictionaries
+from bot.app.kept import Kept
 from bot.app.postdicom_clients import PostDicomClients
 from bot.settings import Settings
 from bot.store import Cipher, Database, Store, WorkspaceRef
@@ -35,6 +37,10 @@ class Services:
     in_flight: set[asyncio.Task[object]] = field(default_factory=set)
     # Requests from Slack not answered yet; work after an ack lets them go first.
     acks: PendingAcks = field(default_factory=PendingAcks)
+    # Answers no Slack surface took (a share link shown nowhere), to offer again rather than redo.
+    undelivered: Kept[Answer] = field(default_factory=Kept)
+    # Modal context too big for private_metadata (a card among many in an upload message).
+    modal_context: Kept[str] = field(default_factory=lambda: Kept(ttl_seconds=6 * 60 * 60.0))
 
     @classmethod
     async def create(cls, settings: Settings, *, cipher: Cipher, upgrade_database: bool = True) -> Self:

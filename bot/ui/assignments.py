@@ -37,9 +37,14 @@ class Assignee:
         return f"{self.kind[0]}:{self.uuid.lower()}"
 
     @property
+    def shown_name(self) -> str:
+        """Return the name, or a stand-in when PostDICOM has none (Slack refuses an empty option)."""
+        return self.name.strip() or f"Unnamed {self.kind} ({self.uuid[:8].lower()})"
+
+    @property
     def label(self) -> str:
         """Return the name, marking groups as groups."""
-        return f"{self.name} (group)" if self.kind == "group" else self.name
+        return f"{self.shown_name} (group)" if self.kind == "group" else self.shown_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +61,10 @@ def _assignee_select(
     def value(assignee: Assignee) -> str:
         return choice_value(order, verb, assignee.code) if verb else assignee.code
 
-    users = [option(item.name, value(item)) for item in assignees if item.kind == "user"][:MAX_OPTIONS]
-    groups = [option(item.name, value(item)) for item in assignees if item.kind == "group"][:MAX_OPTIONS]
+    users = [option(item.shown_name, value(item)) for item in assignees if item.kind == "user"][:MAX_OPTIONS]
+    groups = [option(item.shown_name, value(item)) for item in assignees if item.kind == "group"][
+        :MAX_OPTIONS
+    ]
     if users and groups:
         return StaticSelectElement(
             action_id=action_id,

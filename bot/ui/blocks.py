@@ -66,8 +66,8 @@ def button(text: str, action_id: str, value: str, *, style: str | None = None) -
 
 
 def option(text: str, value: str) -> Option:
-    """Build a select option."""
-    return Option(text=truncate(text, 75), value=value)
+    """Build a select option; Slack refuses an option whose text is empty or only spaces."""
+    return Option(text=truncate(text.strip() or "(no name)", 75), value=value)
 
 
 def message(text: str, *, hint: str = "") -> list[JsonBlock]:

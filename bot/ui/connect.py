@@ -18,9 +18,22 @@ API_KEY_BLOCK, ACCOUNT_KEY_BLOCK, KEY_ACTION = "api_key", "account_key", "value"
 USER_BLOCK, INSTITUTION_BLOCK, SELECT_ACTION = "acting_user", "institution", "choice"
 
 
-def metadata(channel_id: str | None) -> str:
-    """Encode what the flow must remember between views (never a key)."""
-    return json.dumps({"channel": channel_id or ""})
+def metadata(channel_id: str | None, response_url: str | None = None) -> str:
+    """Encode what the flow must remember between views (never a key): where to answer."""
+    remembered = {"channel": channel_id or ""}
+    if response_url:
+        # The command's response_url answers in the channel even where the bot is no member.
+        remembered["response_url"] = response_url
+    return json.dumps(remembered)
+
+
+def response_url_from_metadata(private_metadata: str) -> str | None:
+    """Read the command's response_url back from a view's private metadata."""
+    try:
+        value = json.loads(private_metadata or "{}").get("response_url")
+    except (ValueError, AttributeError):
+        return None
+    return str(value) if value else None
 
 
 def channel_from_metadata(private_metadata: str) -> str | None:

@@ -27,6 +27,10 @@ FOLDER_LINK_ACTION = "folder.open_link"
 MAX_OPTIONS = 100
 MAX_TREE_SECTIONS = 40
 SECTION_CHARS = 2900
+# Escaping can make a character five ("&" is "&amp;"): 150 of them, 80 of description and ten
+# levels of indent stay far below SECTION_CHARS.
+MAX_NAME_CHARS = 150
+MAX_INDENT_LEVELS = 10
 
 
 class FolderLike(Protocol):
@@ -53,11 +57,12 @@ def _counts(folder: Folder) -> str:
 
 
 def _tree_line(entry: FolderLike) -> str:
-    depth = entry.path.count("/")
-    name = entry.path.rsplit("/", 1)[-1]
+    """Write one folder's line; name, description and indent are capped, so a line always fits a section."""
+    depth = min(entry.path.count("/"), MAX_INDENT_LEVELS)
+    name = truncate(entry.path.rsplit("/", 1)[-1].strip() or "(no name)", MAX_NAME_CHARS)
     description = (
         f" — _{escape(truncate(entry.folder.folder_description, 80))}_"
-        if entry.folder.folder_description
+        if entry.folder.folder_description.strip()
         else ""
     )
     return f"{'        ' * depth}:file_folder: *{escape(name)}*{description}  ({_counts(entry.folder)})"
@@ -74,7 +79,7 @@ def folder_tree_blocks(entries: Sequence[FolderLike], *, under: str = "") -> lis
     shown = 0
     for entry in tree_order(entries):
         line = _tree_line(entry)
-        if sum(len(item) + 1 for item in current) + len(line) > SECTION_CHARS:
+        if current and sum(len(item) + 1 for item in current) + len(line) > SECTION_CHARS:
             chunks.append("\n".join(current))
             current = []
             if len(chunks) >= MAX_TREE_SECTIONS:

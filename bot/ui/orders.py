@@ -42,7 +42,9 @@ FLAG_ACTION = "order.flag"
 ASSIGN_ACTION = "order.assign"
 MORE_ACTION = "order.more"
 PICK_ACTION = "order.pick"
-PAGE_ACTION = "search.page"
+# Slack refuses two elements with one action_id in a block: each paging button has its own.
+PREVIOUS_PAGE_ACTION = "search.page.previous"
+NEXT_PAGE_ACTION = "search.page.next"
 ORDERS_PER_PAGE = 10
 MORE_CHOICES = (
     ("view", "Open viewer (just me)"),
@@ -231,9 +233,9 @@ def results_blocks(
     if pages > 1 and page_token:
         paging: list[ButtonElement] = []
         if page > 1:
-            paging.append(button("◀ Previous", PAGE_ACTION, f"{page - 1}:{page_token}"))
+            paging.append(button("◀ Previous", PREVIOUS_PAGE_ACTION, f"{page - 1}:{page_token}"))
         if page < pages:
-            paging.append(button("Next ▶", PAGE_ACTION, f"{page + 1}:{page_token}"))
+            paging.append(button("Next ▶", NEXT_PAGE_ACTION, f"{page + 1}:{page_token}"))
         blocks.append(ActionsBlock(elements=paging))
     return to_json(blocks)
 

@@ -76,8 +76,10 @@ def _audience_blocks(
     ]
 
 
-def settings_view(settings: WorkspaceSettings, channel_id: str | None) -> dict[str, Any]:
-    """Build the settings modal, filled with the current settings."""
+def settings_view(
+    settings: WorkspaceSettings, channel_id: str | None, *, response_url: str | None = None
+) -> dict[str, Any]:
+    """Build the settings modal, filled with the current settings, remembering where to answer."""
     blocks: list[Block] = [
         InputBlock(
             block_id=PHI,
@@ -137,7 +139,7 @@ def settings_view(settings: WorkspaceSettings, channel_id: str | None) -> dict[s
         title="pacsbot settings",
         submit="Save",
         close="Cancel",
-        private_metadata=metadata(channel_id),
+        private_metadata=metadata(channel_id, response_url),
         blocks=blocks,
     ).to_dict()
 

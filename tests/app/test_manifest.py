@@ -15,6 +15,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.app.factory import BOT_SCOPES, build_app
 from bot.app.services import Services
+from bot.sandbox.slack.model import DEFAULT_BOT_SCOPES
 from bot.settings import load_settings
 from bot.store import Cipher
 from tests.paths import SLACK_MANIFEST_SCHEMA
@@ -33,6 +34,10 @@ def test_the_manifest_is_valid_against_slacks_schema() -> None:
 
 def test_the_manifest_asks_for_exactly_the_scopes_the_app_uses() -> None:
     assert sorted(MANIFEST["oauth_config"]["scopes"]["bot"]) == sorted(BOT_SCOPES)
+
+
+def test_the_slack_stub_grants_exactly_the_manifests_scopes() -> None:
+    assert sorted(DEFAULT_BOT_SCOPES) == sorted(MANIFEST["oauth_config"]["scopes"]["bot"])
 
 
 def test_socket_mode_is_on_and_no_request_url_is_needed() -> None:

@@ -124,10 +124,10 @@ async def test_actions_are_counted_by_their_id(world: Scenario) -> None:
     await answered(world, "search mod:CT")
     first = world.slack.state.ephemeral_for(world.demo.member)[-1]
     before, _ = await scrape(world)
-    await world.click(world.demo.member, "search.page", message=first)
+    await world.click(world.demo.member, "search.page.next", message=first)
     await eventually(lambda: "Orders 11 to 20" in str(first.blocks), what="page 2")
     after, _ = await scrape(world)
-    labels = {"name": "search.page", "outcome": "ok"}
+    labels = {"name": "search.page.next", "outcome": "ok"}
     assert (
         value(after, "pacsbot_actions_total", **labels) - value(before, "pacsbot_actions_total", **labels)
         == 1

@@ -1,8 +1,30 @@
-"""Block Kit limits Slack enforces server-side (slack.md §3.3), checked the way Slack reports them.
+"""Slack's Block Kit and surface rules, checked the way Slack reports them: the one validator of the stub.
 
-Each problem is a string like Slack's own: ``must be less than 3001 characters
-[json-pointer:/blocks/0/text/text]``. Only limits that are cheap to check and that the app can
-actually hit are covered; an empty list means "Slack would probably accept this".
+Every surface the stub accepts goes through here: ``chat.postMessage``, ``chat.postEphemeral`` and
+``chat.update`` (:func:`check_message_blocks`), ``views.open/update/push/publish``
+(:func:`check_view`) and ``response_url`` bodies (:func:`check_response_body`). Each problem is a
+string like Slack's own, ``must be less than 3001 characters [json-pointer:/blocks/0/text/text]``;
+an empty list means Slack would accept the surface.
+
+The figures and the Slack documentation page each comes from (api.slack.com / docs.slack.dev,
+checked for slack-rules.md; where slack_sdk's models disagree, the docs win):
+
+- "Reference: Layout blocks" (block-kit/blocks): 50 blocks per message, 100 per modal or Home tab;
+  ``block_id`` at most 255 and unique within a message or view; section ``text`` 1-3,000,
+  ``fields`` at most 10 of at most 2,000; context at most 10 elements; actions at most 25
+  elements; header text at most 150; input label and hint at most 2,000; image alt text 2,000.
+- "Reference: Block elements" (block-kit/block-elements): ``action_id`` at most 255 and unique
+  among the action_ids of its block; button text 75, value 2,000, url 3,000; static select at
+  most 100 options or option groups; overflow menu 2-5 options; checkboxes and radio buttons at
+  most 10 options; placeholder 150; plain text input ``max_length`` at most 3,000.
+- "Reference: Composition objects" (block-kit/composition-objects): text object 1-3,000
+  characters; option text 1-75, value 1-150, description 75; option group label 75 with at most
+  100 options; confirmation dialog title 100, text 300, confirm and deny 30.
+- "Reference: View objects" (reference/surfaces/views) and "Modals": modal title, submit and close
+  at most 24; ``private_metadata`` at most 3,000; ``callback_id`` and ``external_id`` at most 255;
+  ``submit`` required when the view has an input block; a view at most 250 kB.
+- "chat.postMessage" (methods/chat.postMessage): ``text`` beyond 40,000 characters is refused
+  (``msg_too_long``); "Handling user interaction" (response_url): the same message rules hold.
 """
 
 from __future__ import annotations
@@ -19,29 +41,58 @@ MESSAGE_BLOCK_LIMIT = 50
 VIEW_BLOCK_LIMIT = 100
 MESSAGE_TEXT_LIMIT = 40_000
 VIEW_SIZE_LIMIT_BYTES = 250_000
+TEXT_OBJECT_LIMIT = 3000
+ID_LIMIT = 255
 
 _KNOWN_BLOCK_TYPES = frozenset(
     {"actions", "context", "divider", "file", "header", "image", "input", "markdown", "rich_text", "section"}
 )
 _TEXT_INPUT_TYPES = frozenset({"plain_text_input", "email_text_input", "url_text_input", "number_input"})
 _SELECT_WITH_OPTIONS = frozenset({"static_select", "multi_static_select"})
+_OTHER_ELEMENTS = frozenset(
+    {
+        "external_select",
+        "multi_external_select",
+        "users_select",
+        "multi_users_select",
+        "conversations_select",
+        "multi_conversations_select",
+        "channels_select",
+        "multi_channels_select",
+        "datepicker",
+        "timepicker",
+        "datetimepicker",
+        "image",
+        "file_input",
+        "rich_text_input",
+    }
+)
 
 
 @dataclass
 class _Checker:
     problems: list[str] = field(default_factory=list)
+    block_ids: set[str] = field(default_factory=set)
 
     def fail(self, pointer: str, message: str) -> None:
         self.problems.append(f"{message} [json-pointer:{pointer}]")
 
-    def short_string(self, value: object, pointer: str, max_length: int) -> None:
+    def short_string(self, value: object, pointer: str, max_length: int, *, minimum: int = 0) -> None:
         if not isinstance(value, str):
             self.fail(pointer, "must be a string")
         elif len(value) > max_length:
             self.fail(pointer, f"must be less than {max_length + 1} characters")
+        elif len(value) < minimum:
+            self.fail(pointer, f"must be more than {minimum - 1} characters")
 
     def text_object(
-        self, value: object, pointer: str, *, max_length: int, plain_only: bool = False, required: bool = True
+        self,
+        value: object,
+        pointer: str,
+        *,
+        max_length: int = TEXT_OBJECT_LIMIT,
+        plain_only: bool = False,
+        required: bool = True,
     ) -> None:
         if value is None:
             if required:
@@ -78,9 +129,22 @@ class _Checker:
                 self.fail(option_pointer, "must provide an object")
                 continue
             self.text_object(option.get("text"), f"{option_pointer}/text", max_length=75)
-            self.short_string(option.get("value"), f"{option_pointer}/value", 150)
+            self.short_string(option.get("value"), f"{option_pointer}/value", 150, minimum=1)
             if "description" in option:
                 self.text_object(option["description"], f"{option_pointer}/description", max_length=75)
+            if "url" in option:
+                self.short_string(option["url"], f"{option_pointer}/url", 3000)
+
+    def confirm(self, value: object, pointer: str) -> None:
+        if not isinstance(value, Mapping):
+            self.fail(pointer, "must provide an object")
+            return
+        self.text_object(value.get("title"), f"{pointer}/title", max_length=100, plain_only=True)
+        self.text_object(value.get("text"), f"{pointer}/text", max_length=300)
+        self.text_object(value.get("confirm"), f"{pointer}/confirm", max_length=30, plain_only=True)
+        self.text_object(value.get("deny"), f"{pointer}/deny", max_length=30, plain_only=True)
+        if value.get("style", "primary") not in ("primary", "danger"):
+            self.fail(f"{pointer}/style", "must be one of primary, danger")
 
     def element(self, element: object, pointer: str) -> None:
         if not isinstance(element, Mapping):
@@ -88,33 +152,28 @@ class _Checker:
             return
         kind = element.get("type")
         if "action_id" in element:
-            self.short_string(element["action_id"], f"{pointer}/action_id", 255)
+            self.short_string(element["action_id"], f"{pointer}/action_id", ID_LIMIT, minimum=1)
         if "placeholder" in element:
             self.text_object(
                 element["placeholder"], f"{pointer}/placeholder", max_length=150, plain_only=True
             )
+        if "confirm" in element:
+            self.confirm(element["confirm"], f"{pointer}/confirm")
         if kind == "button":
             self.text_object(element.get("text"), f"{pointer}/text", max_length=75, plain_only=True)
             if "value" in element:
                 self.short_string(element["value"], f"{pointer}/value", 2000)
             if "url" in element:
                 self.short_string(element["url"], f"{pointer}/url", 3000)
+            if "accessibility_label" in element:
+                self.short_string(element["accessibility_label"], f"{pointer}/accessibility_label", 75)
             if element.get("style", "primary") not in ("primary", "danger"):
                 self.fail(f"{pointer}/style", "must be one of primary, danger")
         elif kind in _SELECT_WITH_OPTIONS:
-            if "option_groups" in element:
-                groups = self.item_count(
-                    element["option_groups"], f"{pointer}/option_groups", minimum=1, maximum=100
-                )
-                for index, group in enumerate(groups):
-                    if isinstance(group, Mapping):
-                        group_pointer = f"{pointer}/option_groups/{index}/options"
-                        self.options(group.get("options"), group_pointer, minimum=1, maximum=100)
-            else:
-                self.options(element.get("options"), f"{pointer}/options", minimum=1, maximum=100)
+            self._static_select(element, pointer)
         elif kind == "overflow":
-            # slack.md §3.3: older docs say 2..5, slack-sdk accepts 1..5; reject only what both reject.
-            self.options(element.get("options"), f"{pointer}/options", minimum=1, maximum=5)
+            # Block elements reference: "overflow ... between 2 and 5 options" (slack_sdk allows 1).
+            self.options(element.get("options"), f"{pointer}/options", minimum=2, maximum=5)
         elif kind in ("radio_buttons", "checkboxes"):
             self.options(element.get("options"), f"{pointer}/options", minimum=1, maximum=10)
         elif kind in _TEXT_INPUT_TYPES:
@@ -122,8 +181,36 @@ class _Checker:
                 isinstance(element["max_length"], int) and 0 < element["max_length"] <= 3000
             ):
                 self.fail(f"{pointer}/max_length", "must be between 1 and 3000")
-        elif not isinstance(kind, str):
-            self.fail(f"{pointer}/type", "must provide a string")
+        elif kind not in _OTHER_ELEMENTS:
+            self.fail(f"{pointer}/type", f"unsupported element type: {kind}")
+
+    def _static_select(self, element: Mapping[str, Any], pointer: str) -> None:
+        if "option_groups" in element and "options" in element:
+            self.fail(pointer, "must provide either `options` or `option_groups`, not both")
+        if "option_groups" in element:
+            groups = self.item_count(
+                element["option_groups"], f"{pointer}/option_groups", minimum=1, maximum=100
+            )
+            for index, group in enumerate(groups):
+                group_pointer = f"{pointer}/option_groups/{index}"
+                if not isinstance(group, Mapping):
+                    self.fail(group_pointer, "must provide an object")
+                    continue
+                self.text_object(group.get("label"), f"{group_pointer}/label", max_length=75, plain_only=True)
+                self.options(group.get("options"), f"{group_pointer}/options", minimum=1, maximum=100)
+        else:
+            self.options(element.get("options"), f"{pointer}/options", minimum=1, maximum=100)
+
+    def unique_action_ids(self, elements: Iterable[object], pointer: str, key: str = "elements") -> None:
+        """Slack refuses two elements with one ``action_id`` in a block ("... already exists")."""
+        seen: set[str] = set()
+        for index, element in enumerate(elements):
+            if not isinstance(element, Mapping) or not isinstance(element.get("action_id"), str):
+                continue
+            action_id = element["action_id"]
+            if action_id in seen:
+                self.fail(f"{pointer}/{key}/{index}/action_id", f'action_id "{action_id}" already exists')
+            seen.add(action_id)
 
     def block(self, block: object, pointer: str, surface: Surface) -> None:
         if not isinstance(block, Mapping):
@@ -134,7 +221,12 @@ class _Checker:
             self.fail(f"{pointer}/type", f"unsupported block type: {kind}")
             return
         if "block_id" in block:
-            self.short_string(block["block_id"], f"{pointer}/block_id", 255)
+            block_id = block["block_id"]
+            self.short_string(block_id, f"{pointer}/block_id", ID_LIMIT, minimum=1)
+            if isinstance(block_id, str):
+                if block_id in self.block_ids:
+                    self.fail(f"{pointer}/block_id", f'block_id "{block_id}" already exists')
+                self.block_ids.add(block_id)
         if kind == "section":
             self._section(block, pointer)
         elif kind == "header":
@@ -143,11 +235,14 @@ class _Checker:
             elements = self.item_count(block.get("elements"), f"{pointer}/elements", minimum=1, maximum=25)
             for index, element in enumerate(elements):
                 self.element(element, f"{pointer}/elements/{index}")
+            self.unique_action_ids(elements, pointer)
         elif kind == "context":
             elements = self.item_count(block.get("elements"), f"{pointer}/elements", minimum=1, maximum=10)
             for index, element in enumerate(elements):
-                if isinstance(element, Mapping) and element.get("type") != "image":
-                    self.text_object(element, f"{pointer}/elements/{index}", max_length=3000)
+                if isinstance(element, Mapping) and element.get("type") == "image":
+                    self.short_string(element.get("alt_text"), f"{pointer}/elements/{index}/alt_text", 2000)
+                else:
+                    self.text_object(element, f"{pointer}/elements/{index}")
         elif kind == "input":
             if surface == "message":
                 self.fail(pointer, "input blocks are only allowed in modals and the Home tab")
@@ -159,12 +254,14 @@ class _Checker:
             if "image_url" in block:
                 self.short_string(block["image_url"], f"{pointer}/image_url", 3000)
             self.short_string(block.get("alt_text"), f"{pointer}/alt_text", 2000)
+            if "title" in block:
+                self.text_object(block["title"], f"{pointer}/title", max_length=2000, plain_only=True)
 
     def _section(self, block: Mapping[str, Any], pointer: str) -> None:
         if "text" not in block and "fields" not in block:
             self.fail(pointer, "must define either `text` or `fields`")
         if "text" in block:
-            self.text_object(block["text"], f"{pointer}/text", max_length=3000)
+            self.text_object(block["text"], f"{pointer}/text")
         if "fields" in block:
             fields = self.item_count(block["fields"], f"{pointer}/fields", minimum=1, maximum=10)
             for index, field_object in enumerate(fields):
@@ -179,9 +276,26 @@ class _Checker:
 
 
 def check_message_blocks(blocks: object) -> list[str]:
-    """List what Slack would reject in the ``blocks`` of a message."""
+    """List what Slack would reject in the ``blocks`` of a message (post, ephemeral, update, response_url)."""
     checker = _Checker()
     checker.blocks(blocks, "/blocks", "message")
+    return checker.problems
+
+
+def check_response_body(body: Mapping[str, Any]) -> list[str]:
+    """List what Slack would reject in a ``response_url`` body: its message rules, plus a text or blocks."""
+    if body.get("delete_original"):
+        return []
+    checker = _Checker()
+    text, blocks = body.get("text"), body.get("blocks")
+    if text is not None and not isinstance(text, str):
+        checker.fail("/text", "must be a string")
+    elif isinstance(text, str) and len(text) > MESSAGE_TEXT_LIMIT:
+        checker.fail("/text", f"must be less than {MESSAGE_TEXT_LIMIT + 1} characters")
+    if blocks is not None:
+        checker.blocks(blocks, "/blocks", "message")
+    if body.get("response_type", "ephemeral") not in ("ephemeral", "in_channel"):
+        checker.fail("/response_type", "must be one of ephemeral, in_channel")
     return checker.problems
 
 
@@ -200,7 +314,7 @@ def check_view(view: object) -> list[str]:
     for button in ("submit", "close"):
         if view.get(button) is not None:
             checker.text_object(view[button], f"/view/{button}", max_length=24, plain_only=True)
-    for name, limit in (("callback_id", 255), ("private_metadata", 3000), ("external_id", 255)):
+    for name, limit in (("callback_id", ID_LIMIT), ("private_metadata", 3000), ("external_id", ID_LIMIT)):
         if name in view:
             checker.short_string(view[name], f"/view/{name}", limit)
     blocks = view.get("blocks")

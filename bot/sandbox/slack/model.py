@@ -10,20 +10,19 @@ JsonObject = dict[str, Any]
 
 TokenKind = Literal["bot", "user", "app"]
 
-# What pacsbot asks for at install time (slack.md §2.6), plus the read scopes the stub enforces.
+# What the stub grants at install time: exactly the bot scopes of manifest.yml (a test keeps them
+# in step), so a call needing any other scope fails with missing_scope as in a real install.
 DEFAULT_BOT_SCOPES: tuple[str, ...] = (
     "commands",
     "chat:write",
+    "users:read",
+    "users:read.email",
+    "channels:read",
+    "groups:read",
+    "usergroups:read",
     "files:read",
     "channels:history",
     "groups:history",
-    "im:history",
-    "channels:read",
-    "groups:read",
-    "im:read",
-    "users:read",
-    "users:read.email",
-    "usergroups:read",
 )
 
 

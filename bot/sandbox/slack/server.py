@@ -201,8 +201,8 @@ class SlackStub:
             self._log(method, request, params, token, failure.status, "injected_fault")
             return failure
         reply = self.web_api.handle(ApiCall(method, params, token, client_credentials))
-        self._log(method, request, params, token, 200, reply.error)
-        return web.json_response(reply.body, headers=dict(reply.headers))
+        self._log(method, request, params, token, reply.status, reply.error)
+        return web.json_response(reply.body, headers=dict(reply.headers), status=reply.status)
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
         file_id = request.match_info["owner"].partition("-")[2]

@@ -8,13 +8,14 @@ Slack can refuse raises :class:`SlackRejection` with Slack's error code.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Literal
 
-from bot.sandbox.slack.blockkit import check_message_blocks, with_generated_ids
+from bot.sandbox.slack.blockkit import check_response_body, with_generated_ids
 from bot.sandbox.slack.model import (
     Channel,
     Enterprise,
@@ -38,6 +39,10 @@ from bot.sandbox.slack.model import (
 )
 
 # Slack's figures: trigger_id ~3 s (slack.md §3.1); response_url 5 uses in 30 min; rotated tokens 12 h.
+# chat.update is Tier 3 ("Rate limits" page: 50+ per minute, bursts tolerated): a bucket of 50
+# edits per workspace that refills at 50 a minute.
+DEFAULT_CHAT_UPDATE_PER_MINUTE = 50.0
+DEFAULT_CHAT_UPDATE_BURST = 50.0
 DEFAULT_TRIGGER_TTL_SECONDS = 3.0
 DEFAULT_RESPONSE_URL_MAX_USES = 5
 DEFAULT_RESPONSE_URL_TTL_SECONDS = 30 * 60.0
@@ -52,6 +57,14 @@ _FILETYPES_BY_EXTENSION: dict[str, tuple[str, str]] = {
     "pdf": ("pdf", "application/pdf"),
     "txt": ("text", "text/plain"),
 }
+
+
+class RateLimited(Exception):
+    """Slack answered HTTP 429: the method's rate tier is used up for ``retry_after_seconds``."""
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(f"ratelimited, retry after {retry_after_seconds} s")
+        self.retry_after_seconds = retry_after_seconds
 
 
 class SlackRejection(Exception):
@@ -97,6 +110,9 @@ class SlackState:
         self.response_urls: dict[str, ResponseUrl] = {}
         self.oauth_codes: dict[str, OAuthCode] = {}
         self.socket_tickets: set[str] = set()
+        self.chat_update_per_minute = DEFAULT_CHAT_UPDATE_PER_MINUTE
+        self.chat_update_burst = DEFAULT_CHAT_UPDATE_BURST
+        self._edit_buckets: dict[str, tuple[float, float]] = {}
         self._modal_stacks: dict[tuple[str, str], list[str]] = {}
         self._counters: dict[str, itertools.count[int]] = {}
         self._last_ts_micros = 0
@@ -475,6 +491,17 @@ class SlackState:
         if isinstance(message, Message):
             message.edited_ts = self.next_ts()
 
+    def take_edit_allowance(self, channel: Channel) -> None:
+        """Spend one ``chat.update`` of the workspace's Tier 3 allowance, or raise RateLimited."""
+        rate = self.chat_update_per_minute / 60.0
+        now = self.clock()
+        tokens, last = self._edit_buckets.get(channel.team_id, (self.chat_update_burst, now))
+        tokens = min(self.chat_update_burst, tokens + (now - last) * rate)
+        if tokens < 1.0:
+            self._edit_buckets[channel.team_id] = (tokens, now)
+            raise RateLimited(max(1, math.ceil((1.0 - tokens) / rate)))
+        self._edit_buckets[channel.team_id] = (tokens - 1.0, now)
+
     def delete_message(self, message: Message | EphemeralMessage) -> None:
         """Delete a channel message, or hide an ephemeral one."""
         if isinstance(message, EphemeralMessage):
@@ -661,13 +688,13 @@ class SlackState:
             if original_message is not None:
                 self.delete_message(original_message)
             return None
+        problems = check_response_body(body)
+        if problems:
+            raise SlackRejection("invalid_blocks", errors=problems)
         text = str(body.get("text") or "")
         blocks: list[JsonObject] = list(body.get("blocks") or [])
         if not text and not blocks:
             raise SlackRejection("no_text")
-        problems = check_message_blocks(blocks)
-        if problems:
-            raise SlackRejection("invalid_blocks", errors=problems)
         if body.get("replace_original") and original_message is not None and original is not None:
             self.edit_message(original_message, text=text, blocks=blocks)
             return original

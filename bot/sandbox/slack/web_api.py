@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.sandbox.slack.blockkit import MESSAGE_TEXT_LIMIT, check_message_blocks, check_view, view_is_too_large
 from bot.sandbox.slack.model import Channel, Installation, JsonObject, TokenGrant, TokenKind, User
-from bot.sandbox.slack.state import SlackRejection, SlackState
+from bot.sandbox.slack.state import RateLimited, SlackRejection, SlackState
 
 _BOT_OR_USER: frozenset[TokenKind] = frozenset({"bot", "user"})
 _APP_ONLY: frozenset[TokenKind] = frozenset({"app"})
@@ -32,10 +32,11 @@ class ApiCall:
 
 @dataclass(frozen=True)
 class ApiReply:
-    """The JSON body and headers Slack answers with (always HTTP 200 for API-level errors)."""
+    """The JSON body, headers and HTTP status Slack answers with (200 for API-level errors, 429 for rate limits)."""
 
     body: JsonObject
     headers: Mapping[str, str] = field(default_factory=dict)
+    status: int = 200
 
     @property
     def error(self) -> str | None:
@@ -177,6 +178,9 @@ class WebApi:
                     "missing_scope", needed=method.scopes[0], provided=",".join(sorted(grant.scopes))
                 )
             return ApiReply({"ok": True, **method.handler(grant, _Params(call.params))}, headers)
+        except RateLimited as limited:
+            headers["Retry-After"] = str(limited.retry_after_seconds)
+            return ApiReply({"ok": False, "error": "ratelimited"}, headers, status=429)
         except SlackRejection as rejection:
             return ApiReply({"ok": False, "error": rejection.error, **rejection.details}, headers)
 
@@ -374,12 +378,19 @@ class WebApi:
 
     def _chat_update(self, grant: TokenGrant, params: _Params) -> JsonObject:
         channel = self._channel(grant, params.text("channel"))
-        message = self.state.find_message(channel.id, params.required("ts", "message_not_found"))
+        ts = params.required("ts", "message_not_found")
+        message = self.state.find_message(channel.id, ts)
+        if message is None and self.state.find_ephemeral(channel.id, ts) is not None:
+            # "chat.update": ephemeral messages cannot be updated with this method.
+            raise SlackRejection("cant_update_message")
         if message is None:
             raise SlackRejection("message_not_found")
-        if message.user_id != grant.user_id:
+        if message.user_id != grant.user_id or message.source == "response_url":
+            # A reply posted through a response_url belongs to the interaction, not to the bot:
+            # Bolt and the Java SDK report chat.update refusing it (slack-rules.md).
             raise SlackRejection("cant_update_message")
         text, blocks = self._message_content(params, required=True)
+        self.state.take_edit_allowance(channel)
         self.state.edit_message(message, text=text, blocks=blocks)
         return {"channel": channel.id, "ts": message.ts, "text": message.text, "message": message.to_api()}
 

@@ -91,7 +91,7 @@ async def test_the_clicked_button_pages_search_results_in_place(console: Console
             "user": demo.member.id,
             "source": {"channel": demo.general.id, "ts": results["ts"], "ephemeral": True},
             "block_id": block_id,
-            "action_id": "search.page",
+            "action_id": "search.page.next",
             "selection": {},
             "state": {},
         },
