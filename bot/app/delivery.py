@@ -159,6 +159,7 @@ async def deliver(
 ) -> bool:
     """Get an answer to the user on the first surface that takes it; tell whether one did."""
     reason: str | None = "no_surface"
+    reasons: list[str] = []
     # A message for the channel goes out as the bot's own (chat.postMessage) first, so that it can
     # be edited later: Slack refuses chat.update on one posted through a response_url.
     web_api_first = answer.in_channel and not answer.replace_original
@@ -174,9 +175,12 @@ async def deliver(
             continue
         if reason is None:
             return True
+        reasons.append(reason)
     if not user_id:
         return _lost(workspace, reason)
-    note = direct_message_note(channel_id, reason, bot_user_id=bot_user_id) if channel_id else ""
+    # Not being in the channel is what the user can fix, so it is what the note speaks of.
+    shown = next((item for item in reasons if item in _NOT_THERE), reason)
+    note = direct_message_note(channel_id, shown, bot_user_id=bot_user_id) if channel_id else ""
     direct = _with_note(answer, note) if note else answer
     try:
         await client.chat_postMessage(channel=user_id, text=direct.text, blocks=direct.blocks)
