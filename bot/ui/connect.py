@@ -115,16 +115,27 @@ def account_view(
         (choice for choice in institutions if choice.value == institution),
         institutions[0] if institutions else None,
     )
-    blocks: list[Any] = [
-        section(":white_check_mark: The keys work. Choose who the app acts as in PostDICOM."),
-        InputBlock(
-            block_id=USER_BLOCK,
-            label="Acting PostDICOM user",
-            hint="Searches, shares and changes made from Slack are made as this user.",
-            element=StaticSelectElement(action_id=SELECT_ACTION, options=users, initial_option=initial_user),
-        ),
-    ]
-    if institutions:
+    if not users:
+        # Slack refuses a menu without options: say what is wrong instead of offering nothing.
+        blocks: list[Any] = [
+            section(
+                ":warning: The keys work, but this PostDICOM account lists no users for the app to act as. "
+                "Add a user in PostDICOM, then run `/pacs connect` again."
+            )
+        ]
+    else:
+        blocks = [
+            section(":white_check_mark: The keys work. Choose who the app acts as in PostDICOM."),
+            InputBlock(
+                block_id=USER_BLOCK,
+                label="Acting PostDICOM user",
+                hint="Searches, shares and changes made from Slack are made as this user.",
+                element=StaticSelectElement(
+                    action_id=SELECT_ACTION, options=users, initial_option=initial_user
+                ),
+            ),
+        ]
+    if institutions and users:
         blocks.append(
             InputBlock(
                 block_id=INSTITUTION_BLOCK,
@@ -139,7 +150,7 @@ def account_view(
         type="modal",
         callback_id=ACCOUNT_CALLBACK,
         title="Connect PostDICOM",
-        submit="Save",
+        submit="Save" if users else None,
         close="Cancel",
         private_metadata=metadata(channel_id),
         blocks=blocks,

@@ -183,13 +183,19 @@ def share_message(parts: Sequence[Shown]) -> tuple[str, list[JsonBlock]]:
     # A line for the whole share and every file's heading; then, while Slack's limit leaves room:
     # what is under each heading (a bar, a Retry button), the studies' cards whole, the notes.
     summary = _share_summary(parts)
-    room = MAX_MESSAGE_BLOCKS - len(parts) - 1
+    headed = _parts_with_a_heading(parts)
+    hidden = len(parts) - len(headed)
+    room = MAX_MESSAGE_BLOCKS - len(headed) - 1 - (1 if hidden else 0)
     blocks: list[JsonBlock] = to_json([section(summary)])
-    for part in parts:
+    for part in headed:
         blocks.append(part.head[0])
         if len(part.head) - 1 <= room:
             blocks += part.head[1:]
             room -= len(part.head) - 1
+    if hidden:
+        left_out = [part for part in parts if not any(part is shown for shown in headed)]
+        state = "all in PostDICOM" if all(part.status == "done" for part in left_out) else "counted above"
+        blocks += to_json([context(f"…and {_plural(hidden, 'more file')} of this share, {state}.")])
     for card in list(cards.values())[:MAX_CARDS]:
         if len(card.blocks) <= room:
             blocks += card.blocks
@@ -197,6 +203,17 @@ def share_message(parts: Sequence[Shown]) -> tuple[str, list[JsonBlock]]:
     blocks += tails[:room]
     text = summary + ": " + "; ".join(part.text for part in parts)
     return truncate(text, 3000), blocks
+
+
+def _parts_with_a_heading(parts: Sequence[Shown]) -> list[Shown]:
+    """Pick the parts whose heading fits beside the summary; files still at work or failed come first."""
+    if len(parts) <= MAX_MESSAGE_BLOCKS - 1:
+        return list(parts)
+    # Slack refuses more than 50 blocks: the summary, a line for the files left out, 48 headings.
+    rank = {"failed": 0, "working": 1, "done": 2}
+    chosen = sorted(range(len(parts)), key=lambda index: (rank[parts[index].status], index))
+    kept = sorted(chosen[: MAX_MESSAGE_BLOCKS - 2])
+    return [parts[index] for index in kept]
 
 
 def _share_summary(parts: Sequence[Shown]) -> str:
