@@ -456,7 +456,17 @@ class PayloadFactory:
         return file.to_api(self.state.urls, self.state.teams[file.team_id])
 
     def _state_values(self, view: View, values: Mapping[str, Mapping[str, Any]]) -> JsonObject:
-        rendered: JsonObject = {}
+        # Slack reports every input of the view, an untouched one with a null (or empty) value.
+        rendered: JsonObject = {
+            str(block["block_id"]): {
+                str(block["element"]["action_id"]): {
+                    "type": block["element"]["type"],
+                    **_untouched_state(block["element"]),
+                }
+            }
+            for block in view.blocks
+            if block.get("type") == "input" and isinstance(block.get("element"), Mapping)
+        }
         for block_id, by_action in values.items():
             block = next((b for b in view.blocks if b.get("block_id") == block_id), None)
             if block is None:
@@ -466,6 +476,19 @@ class PayloadFactory:
                 _, element = find_element([block], action_id)
                 rendered[block_id][action_id] = {"type": element["type"], **_state_value(element, value)}
         return rendered
+
+
+def _untouched_state(element: Mapping[str, Any]) -> JsonObject:
+    """Render an input the user left alone, as view_submission payloads in Slack's SDK fixtures show it."""
+    kind = element["type"]
+    if kind in _SINGLE_OPTION_ELEMENTS:
+        return {"selected_option": None}
+    if kind in _MULTI_OPTION_ELEMENTS:
+        return {"selected_options": []}
+    if kind in _SELECTED_FIELD_BY_ELEMENT:
+        field_name = _SELECTED_FIELD_BY_ELEMENT[kind]
+        return {field_name: [] if kind.startswith("multi_") else None}
+    return {"value": None}
 
 
 def _state_value(element: Mapping[str, Any], value: Any) -> JsonObject:
