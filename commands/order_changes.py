@@ -93,8 +93,9 @@ async def show_change(
                 blocks=[*place.before, *card(order, phi, names), *place.after],
             )
         except SlackApiError as error:
-            # The card stays stale; the requester still sees the result below.
-            logger.info(
+            # The card stays stale (counted in /metrics by the client's observer); the requester
+            # still sees the result below.
+            logger.warning(
                 "chat.update of a card failed for team %s: %s",
                 request.workspace.key,
                 error.response.get("error") if error.response else "no answer",
