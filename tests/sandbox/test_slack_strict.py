@@ -260,7 +260,7 @@ async def test_post_ephemeral_where_the_bot_is_no_member_is_not_in_channel(
 async def test_usergroups_users_list(
     slack: SlackStub, bot_client: AsyncWebClient, workspace: DemoWorkspace
 ) -> None:
-    readers = slack.state.add_usergroup(workspace.team, "readers", members=[workspace.member])
+    readers = slack.state.add_usergroup(workspace.team, "readers", "Readers", workspace.member)
     answer = await bot_client.usergroups_users_list(usergroup=readers.id)
     assert answer["users"] == [workspace.member.id]
     with pytest.raises(SlackApiError) as raised:

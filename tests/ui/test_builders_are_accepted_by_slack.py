@@ -506,6 +506,20 @@ class Subcommand:
 
 
 @FAST
+@given(extreme_text(), lists(extreme_text(), 20), st.text(max_size=1900))
+def test_upload_folder_question_and_explanations(path: str, missing: list[str], command: str) -> None:
+    accepted(uploads.create_folders_blocks(path, missing or ["Cases"], command))
+    for text in (uploads.NOT_ALLOWED_TEXT, uploads.DOCUMENT_ROOT_TEXT, uploads.OTHER_TYPE_TEXT, path or "x"):
+        accepted(uploads.explain_blocks(text))
+
+
+@FAST
+@given(st.lists(st.lists(patient_orders, min_size=1, max_size=3), min_size=2, max_size=12), phis, names)
+def test_link_patients_question(patients: list[list[PatientOrder]], phi: PhiDisplay, named: Names) -> None:
+    accepted(order_details.link_patients_blocks(patients, phi, named, value="v" * 1900))
+
+
+@FAST
 @given(extreme_text(), st.text(max_size=2000))
 def test_retry_message(text: str, token: str) -> None:
     accepted(blocks_ui.retry_message(text or ":x: failed", token))
@@ -534,6 +548,9 @@ def test_status(users: list[AccountUser], round_trip: float | None, clients: int
 
 # Every builder above; a new one in bot/ui must join this list (and get a test above).
 COVERED: list[Callable[..., Any]] = [
+    uploads.create_folders_blocks,
+    uploads.explain_blocks,
+    order_details.link_patients_blocks,
     blocks_ui.retry_message,
     orders_ui.order_blocks,
     status.status_blocks,
