@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     upload_poll_seconds: float = Field(
         default=2.0, gt=0, le=60, validation_alias="PACSBOT_UPLOAD_POLL_SECONDS"
     )
+    # How often each workspace's subscriptions search PostDICOM (one search per distinct filter).
+    subscription_poll_seconds: float = Field(
+        default=60.0, ge=2, le=86_400, validation_alias="PACSBOT_SUBSCRIPTION_POLL_SECONDS"
+    )
     upload_max_file_bytes: int = Field(
         default=2 * 1024**3, ge=1, validation_alias="PACSBOT_UPLOAD_MAX_FILE_BYTES"
     )

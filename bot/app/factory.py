@@ -30,6 +30,7 @@ import commands.orders
 import commands.search
 import commands.settings
 import commands.share
+import commands.subscriptions
 import commands.uploads
 import commands.users
 import commands.view
@@ -73,6 +74,7 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     commands.orders,
     commands.links,
     commands.settings,
+    commands.subscriptions,
     # Last: its catch-all ``message`` listener must not shadow another module's message listener.
     commands.uploads,
 )

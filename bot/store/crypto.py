@@ -6,6 +6,8 @@ The first key encrypts; every key decrypts. To rotate, put a new key first, run
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Sequence
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -45,6 +47,8 @@ class Cipher:
                 ) from None
         self._key_count = len(fernets)
         self._fernet = MultiFernet(fernets)
+        # A separate key for fingerprints, derived so that a fingerprint reveals nothing of the key.
+        self._fingerprint_key = hashlib.sha256(b"pacsbot fingerprint\0" + texts[0].encode("ascii")).digest()
 
     @classmethod
     def from_setting(cls, value: str | SecretStr, *, setting_name: str = KEY_SETTING_NAME) -> Cipher:
@@ -92,6 +96,10 @@ class Cipher:
     def decrypt_text(self, token: str) -> str:
         """Decrypt what ``encrypt_text`` produced."""
         return self.decrypt(token.encode("ascii")).get_secret_value()
+
+    def fingerprint(self, text: str) -> str:
+        """Return a keyed hash of text (equal texts, equal hashes) that cannot be reversed without the key."""
+        return hmac.new(self._fingerprint_key, text.encode("utf-8"), hashlib.sha256).hexdigest()
 
     def __repr__(self) -> str:
         return f"Cipher(keys={self._key_count})"

@@ -11,6 +11,11 @@ from bot.store.schema import (
     SLACK_TOKEN_COLUMNS,
     ChannelSettingsRow,
     ConnectionRow,
+    SubscriptionEventRow,
+    SubscriptionFilterRow,
+    SubscriptionLeaseRow,
+    SubscriptionOrderRow,
+    SubscriptionRow,
     UploadJobRow,
     UserLinkRow,
     WorkspaceSettingsRow,
@@ -19,7 +24,18 @@ from bot.store.schema import (
 )
 from bot.store.workspace import WorkspaceRef
 
-_PER_WORKSPACE_ROWS = (ConnectionRow, WorkspaceSettingsRow, ChannelSettingsRow, UserLinkRow, UploadJobRow)
+_PER_WORKSPACE_ROWS = (
+    ConnectionRow,
+    WorkspaceSettingsRow,
+    ChannelSettingsRow,
+    UserLinkRow,
+    UploadJobRow,
+    SubscriptionEventRow,
+    SubscriptionRow,
+    SubscriptionOrderRow,
+    SubscriptionFilterRow,
+    SubscriptionLeaseRow,
+)
 
 
 async def delete_workspace(database: Database, workspace: WorkspaceRef) -> None:
@@ -48,6 +64,7 @@ async def rotate_secrets(database: Database, cipher: Cipher) -> int:
     async with database.transaction() as session:
         rotated = await _rotate_connections(session, cipher)
         rotated += await _rotate_job_replacements(session, cipher)
+        rotated += await _rotate_subscriptions(session, cipher)
         for table in (slack_installations, slack_bots):
             rotated += await _rotate_slack_tokens(session, cipher, table)
         return rotated
@@ -73,6 +90,18 @@ async def _rotate_job_replacements(session: AsyncSession, cipher: Cipher) -> int
         if row.replacements_encrypted is not None:
             row.replacements_encrypted = cipher.rotate(row.replacements_encrypted)
             count += 1
+    await session.flush()
+    return count
+
+
+async def _rotate_subscriptions(session: AsyncSession, cipher: Cipher) -> int:
+    count = 0
+    for subscription in await session.scalars(select(SubscriptionRow).with_for_update()):
+        subscription.query_encrypted = cipher.rotate(subscription.query_encrypted)
+        count += 1
+    for event in await session.scalars(select(SubscriptionEventRow).with_for_update()):
+        event.order_encrypted = cipher.rotate(event.order_encrypted)
+        count += 1
     await session.flush()
     return count
 

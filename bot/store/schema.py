@@ -124,6 +124,8 @@ class WorkspaceSettingsRow(Base):
     max_share_expiry_days: Mapped[int | None] = mapped_column(Integer)
     group_channels: Mapped[dict[str, str] | None] = mapped_column(JSON)
     updated_at: Mapped[datetime]
+    subscribe_audience: Mapped[str] = mapped_column(String(16), server_default="everyone")
+    subscribe_usergroup_id: Mapped[str | None] = mapped_column(String(SLACK_ID_LENGTH))
 
 
 class ChannelSettingsRow(Base):
@@ -223,6 +225,78 @@ class SentInstanceRow(Base):
     )
     sop_instance_uid: Mapped[str] = mapped_column(String(64), primary_key=True)
     sent_at: Mapped[datetime]
+
+
+class SubscriptionRow(Base):
+    """A channel's standing search (``/pacs subscribe``): its filter, the events it wants, who made it."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (Index(None, "workspace_key", "channel_id"), Index(None, "workspace_key", "filter_key"))
+
+    id: Mapped[int] = mapped_column(AutoIncrementId, primary_key=True, autoincrement=True)
+    workspace_key: Mapped[str] = mapped_column(String(WORKSPACE_KEY_LENGTH))
+    enterprise_id: Mapped[str | None] = mapped_column(String(SLACK_ID_LENGTH))
+    team_id: Mapped[str | None] = mapped_column(String(SLACK_ID_LENGTH))
+    is_enterprise_install: Mapped[bool] = mapped_column(Boolean)
+    channel_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
+    # The query may name a patient: stored encrypted, and grouped by a keyed fingerprint.
+    query_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    filter_key: Mapped[str] = mapped_column(String(UUID_LENGTH))
+    events: Mapped[list[str]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH))
+    created_at: Mapped[datetime]
+
+
+class SubscriptionFilterRow(Base):
+    """What one distinct filter of a workspace last saw; absent until its first poll (the baseline)."""
+
+    __tablename__ = "subscription_filters"
+
+    workspace_key: Mapped[str] = mapped_column(String(WORKSPACE_KEY_LENGTH), primary_key=True)
+    filter_key: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
+    polled_at: Mapped[datetime]
+
+
+class SubscriptionOrderRow(Base):
+    """The last state of one order a filter saw: what the next poll compares against."""
+
+    __tablename__ = "subscription_orders"
+
+    workspace_key: Mapped[str] = mapped_column(String(WORKSPACE_KEY_LENGTH), primary_key=True)
+    filter_key: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
+    order_uuid: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
+    images_count: Mapped[int] = mapped_column(Integer)
+    flags: Mapped[list[str]] = mapped_column(JSON)
+    assignees: Mapped[list[str]] = mapped_column(JSON)
+    seen_at: Mapped[datetime]
+
+
+class SubscriptionEventRow(Base):
+    """An event owed to one subscription's channel: written with the snapshot, deleted once posted."""
+
+    __tablename__ = "subscription_events"
+    __table_args__ = (Index(None, "workspace_key", "id"),)
+
+    id: Mapped[int] = mapped_column(AutoIncrementId, primary_key=True, autoincrement=True)
+    workspace_key: Mapped[str] = mapped_column(String(WORKSPACE_KEY_LENGTH))
+    subscription_id: Mapped[int] = mapped_column(
+        AutoIncrementId, ForeignKey("subscriptions.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    # The order as PostDICOM returned it (patient data): encrypted until the card is drawn.
+    order_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+
+
+class SubscriptionLeaseRow(Base):
+    """Which replica polls a workspace's subscriptions, until when, and when it last did."""
+
+    __tablename__ = "subscription_leases"
+
+    workspace_key: Mapped[str] = mapped_column(String(WORKSPACE_KEY_LENGTH), primary_key=True)
+    owner: Mapped[str | None] = mapped_column(String(200))
+    expires_at: Mapped[datetime | None]
+    polled_at: Mapped[datetime | None]
 
 
 def widen_token_columns(table: Table) -> Table:

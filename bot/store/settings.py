@@ -87,6 +87,8 @@ class WorkspaceSettings(_Value):
         if self.default_share_expiry_days > self.max_share_expiry_days:
             raise ValueError("the default share expiry cannot exceed the maximum")
         return self
+    # Who may make a channel follow a search (``/pacs subscribe``).
+    subscribe: Permission = Permission(audience=Audience.EVERYONE)
 
     def allows_channel(self, channel_id: str) -> bool:
         """Return whether the app may be used in this channel."""
@@ -140,6 +142,9 @@ class WorkspaceSettingsRepository:
                 group_channels=tuple(
                     (str(group), str(channel)) for group, channel in (row.group_channels or {}).items()
                 ),
+                subscribe=Permission(
+                    audience=Audience(row.subscribe_audience), usergroup_id=row.subscribe_usergroup_id
+                ),
             )
 
     async def save(self, workspace: WorkspaceRef, settings: WorkspaceSettings) -> None:
@@ -155,6 +160,8 @@ class WorkspaceSettingsRepository:
             "cache_ttl_seconds": settings.cache_ttl_seconds,
             "max_share_expiry_days": settings.max_share_expiry_days,
             "group_channels": dict(settings.group_channels),
+            "subscribe_audience": settings.subscribe.audience.value,
+            "subscribe_usergroup_id": settings.subscribe.usergroup_id,
             "updated_at": self._clock(),
         }
         statement = upsert(

@@ -16,6 +16,7 @@ from bot.store.slack_oauth import (
     EncryptedInstallationStore,
     OneTimeOAuthStateStore,
 )
+from bot.store.subscriptions import SubscriptionRepository
 from bot.store.workspace import WorkspaceRef
 
 
@@ -44,6 +45,7 @@ class Store:
         self.channel_settings = ChannelSettingsRepository(database, clock=clock)
         self.user_links = UserLinkRepository(database, clock=clock)
         self.audit = AuditLog(database, clock=clock)
+        self.subscriptions = SubscriptionRepository(database, cipher, clock=clock)
         self.upload_jobs = UploadJobRepository(database, cipher, clock=clock, backoff=backoff)
         self.oauth_states = OneTimeOAuthStateStore(
             database, expiration_seconds=oauth_state_expiration_seconds

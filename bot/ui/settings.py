@@ -31,6 +31,7 @@ PHI, EXPIRY, CHANNELS = "phi_display", "share_expiry", "allowed_channels"
 LONGEST = "share_longest"
 EMAIL_AUDIENCE, EMAIL_GROUP = "email_audience", "email_usergroup"
 DELETE_AUDIENCE, DELETE_GROUP = "delete_audience", "delete_usergroup"
+SUBSCRIBE_AUDIENCE, SUBSCRIBE_GROUP = "subscribe_audience", "subscribe_usergroup"
 MAX_CHANNELS = 100
 _USERGROUP_ID = re.compile(r"S[A-Z0-9]{2,20}")
 _PASTED_USERGROUP = re.compile(r"subteam\^(S[A-Z0-9]{2,20})")
@@ -118,6 +119,12 @@ def settings_view(
         *_audience_blocks(
             DELETE_AUDIENCE, DELETE_GROUP, "Who may delete orders and folders", settings.delete
         ),
+        *_audience_blocks(
+            SUBSCRIBE_AUDIENCE,
+            SUBSCRIBE_GROUP,
+            "Who may subscribe a channel to new orders",
+            settings.subscribe,
+        ),
         InputBlock(
             block_id=CHANNELS,
             label="Channels where /pacs works",
@@ -202,6 +209,7 @@ def read_settings(
         errors[EXPIRY] = f"The default cannot be longer than the longest a link may last ({longest} days)."
     email = _permission(values, EMAIL_AUDIENCE, EMAIL_GROUP, errors)
     delete = _permission(values, DELETE_AUDIENCE, DELETE_GROUP, errors)
+    subscribe = _permission(values, SUBSCRIBE_AUDIENCE, SUBSCRIBE_GROUP, errors)
     channels = _element(values, CHANNELS).get("selected_conversations") or []
     if errors:
         return None, errors
@@ -211,6 +219,7 @@ def read_settings(
             default_share_expiry_days=days,
             email_share=email,
             delete=delete,
+            subscribe=subscribe,
             allowed_channels=tuple(dict.fromkeys(str(channel) for channel in channels)),
             cache_ttl_seconds=current.cache_ttl_seconds,
             max_share_expiry_days=longest,
@@ -241,6 +250,7 @@ def settings_saved_blocks(settings: WorkspaceSettings) -> list[JsonBlock]:
                     f"*Longest a share link may last*\n{settings.max_share_expiry_days} days",
                     f"*E-mail sharing*\n{_audience_text(settings.email_share)}",
                     f"*Deleting*\n{_audience_text(settings.delete)}",
+                    f"*Subscribing channels*\n{_audience_text(settings.subscribe)}",
                     f"*Channels*\n{channels}",
                 ],
             ),

@@ -18,6 +18,7 @@ def chosen(**overrides: object) -> dict[str, dict[str, object]]:
         ui.EXPIRY: {ui.VALUE: "14"},
         ui.EMAIL_AUDIENCE: {ui.VALUE: "admins"},
         ui.DELETE_AUDIENCE: {ui.VALUE: "everyone"},
+        ui.SUBSCRIBE_AUDIENCE: {ui.VALUE: "admins"},
         ui.CHANNELS: {ui.VALUE: []},
     }
     values.update({key: {ui.VALUE: value} for key, value in overrides.items()})
@@ -70,6 +71,7 @@ async def test_saving_persists_and_later_cards_follow_the_phi_setting(
         default_share_expiry_days=14,
         email_share=Permission(audience=Audience.ADMINS),
         delete=Permission(audience=Audience.USERGROUP, usergroup_id=readers.id),
+        subscribe=Permission(audience=Audience.ADMINS),
     )
     await audit_has(pacs, "settings.update", AuditOutcome.SUCCEEDED)
     await pacs.command(pacs.demo.member, f"search acc:{order.accession_number}")
