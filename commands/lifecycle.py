@@ -1,4 +1,4 @@
-"""Install lifecycle: uninstall and token revocation delete the workspace's keys; App Home shows status."""
+"""Install lifecycle: uninstall and token revocation delete the workspace's keys (Home: commands/home.py)."""
 
 from __future__ import annotations
 
@@ -6,17 +6,15 @@ import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncBoltContext
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app.pacs_app import PacsApp
 from bot.app.request import workspace_of
-from bot.ui.home import home_view
 
 logger = logging.getLogger(__name__)
 
 
 def register(app: PacsApp) -> None:
-    """Listen to app_uninstalled, tokens_revoked and app_home_opened."""
+    """Listen to app_uninstalled and tokens_revoked."""
     services = app.services
 
     async def forget_workspace(context: AsyncBoltContext) -> None:
@@ -32,14 +30,5 @@ def register(app: PacsApp) -> None:
         if (event.get("tokens") or {}).get("bot"):
             await forget_workspace(context)
 
-    async def on_home_opened(
-        event: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
-    ) -> None:
-        if event.get("tab") != "home":
-            return
-        connection = await services.store.connections.get(workspace_of(context))
-        await client.views_publish(user_id=event["user"], view=home_view(connection is not None))
-
     app.bolt.event("app_uninstalled")(on_uninstalled)
     app.bolt.event("tokens_revoked")(on_tokens_revoked)
-    app.bolt.event("app_home_opened")(on_home_opened)

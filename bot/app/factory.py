@@ -21,6 +21,7 @@ import commands.connect
 import commands.flag
 import commands.folders
 import commands.help
+import commands.home
 import commands.lifecycle
 import commands.links
 import commands.nodes
@@ -62,6 +63,7 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     commands.help,
     commands.connect,
     commands.lifecycle,
+    commands.home,
     commands.order_actions,
     commands.share,
     commands.view,
