@@ -24,6 +24,7 @@ from bot.app.request import PacsRequest
 from bot.postdicom import InvalidParameter, PatientOrder
 from bot.postdicom.validation import Kind, validate
 from bot.store import WorkspaceSettings
+from bot.store.created_links import CreatedLink
 from bot.store.settings import MAX_SHARE_EXPIRY_DAYS
 from bot.ui.blocks import plain_state
 from bot.ui.shares import (
@@ -189,6 +190,12 @@ async def share_link(request: PacsRequest, lookup: Lookup, order: PatientOrder, 
             expire_date=terms.expires.isoformat(),
         )
     logger.info("share link for order %s created for team %s", order_uuid, request.workspace.key)
+    # Remembered so that a paste of the link unfurls into the study card (commands/unfurls.py).
+    await request.services.store.created_links.remember(
+        request.workspace,
+        link.url,
+        CreatedLink(order_uuid, order.institution_uuid, terms.expires, terms.can_download),
+    )
     blocks = share_link_blocks(
         order,
         settings.phi_display,

@@ -32,6 +32,7 @@ import commands.search
 import commands.settings
 import commands.share
 import commands.subscriptions
+import commands.unfurls
 import commands.uploads
 import commands.users
 import commands.view
@@ -56,6 +57,9 @@ BOT_SCOPES = (
     "files:read",
     "channels:history",
     "groups:history",
+    # Unfurling the share links the app created (commands.unfurls).
+    "links:read",
+    "links:write",
 )
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (
@@ -77,6 +81,7 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
     commands.links,
     commands.settings,
     commands.subscriptions,
+    commands.unfurls,
     # Last: its catch-all ``message`` listener must not shadow another module's message listener.
     commands.uploads,
 )

@@ -11,6 +11,7 @@ from bot.store.schema import (
     SLACK_TOKEN_COLUMNS,
     ChannelSettingsRow,
     ConnectionRow,
+    CreatedLinkRow,
     SubscriptionEventRow,
     SubscriptionFilterRow,
     SubscriptionLeaseRow,
@@ -35,6 +36,7 @@ _PER_WORKSPACE_ROWS = (
     SubscriptionOrderRow,
     SubscriptionFilterRow,
     SubscriptionLeaseRow,
+    CreatedLinkRow,
 )
 
 

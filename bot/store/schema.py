@@ -299,6 +299,20 @@ class SubscriptionLeaseRow(Base):
     polled_at: Mapped[datetime | None]
 
 
+class CreatedLinkRow(Base):
+    """A PostDICOM share link the app created, so a paste of it can be unfurled (by a keyed hash of the URL)."""
+
+    __tablename__ = "created_links"
+
+    workspace_key: Mapped[str] = mapped_column(String(WORKSPACE_KEY_LENGTH), primary_key=True)
+    url_key: Mapped[str] = mapped_column(String(UUID_LENGTH), primary_key=True)
+    order_uuid: Mapped[str] = mapped_column(String(UUID_LENGTH))
+    institution_uuid: Mapped[str | None] = mapped_column(String(UUID_LENGTH))
+    expires_on: Mapped[str] = mapped_column(String(10))
+    can_download: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+
+
 def widen_token_columns(table: Table) -> Table:
     """Give slack_sdk's token columns room for a Fernet token instead of the raw token."""
     for name in SLACK_TOKEN_COLUMNS:

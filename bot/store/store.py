@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.store.audit import AuditLog
 from bot.store.clock import Clock, utc_now
 from bot.store.connections import ConnectionRepository
+from bot.store.created_links import CreatedLinkRepository
 from bot.store.crypto import Cipher
 from bot.store.database import Database
 from bot.store.jobs import BackoffPolicy, UploadJobRepository
@@ -46,6 +47,7 @@ class Store:
         self.user_links = UserLinkRepository(database, clock=clock)
         self.audit = AuditLog(database, clock=clock)
         self.subscriptions = SubscriptionRepository(database, cipher, clock=clock)
+        self.created_links = CreatedLinkRepository(database, cipher, clock=clock)
         self.upload_jobs = UploadJobRepository(database, cipher, clock=clock, backoff=backoff)
         self.oauth_states = OneTimeOAuthStateStore(
             database, expiration_seconds=oauth_state_expiration_seconds

@@ -73,6 +73,7 @@ def worklist_view(worklist: Worklist, phi: PhiDisplay, names: Names) -> dict[str
     """Build the Home tab as a personal worklist, with a Refresh button, within Slack's 100 blocks."""
     blocks: list[Block] = [
         header("My worklist"),
+        context(":white_check_mark: This workspace is connected to PostDICOM. `/pacs help` lists what I do."),
         ActionsBlock(elements=[button("Refresh", HOME_REFRESH_ACTION, "refresh")]),
         section(f"*Assigned to me* (studies of the last {worklist.window_days} days)"),
     ]

@@ -141,3 +141,15 @@ def email_modal(
         private_metadata=metadata,
         blocks=blocks,
     ).to_dict()
+
+
+def unfurl_blocks(
+    order: PatientOrder, phi: PhiDisplay, names: Names, *, expires: date, can_download: bool, expired: bool
+) -> list[JsonBlock]:
+    """Render a pasted share link as the study card, with the link's terms (or that it has expired)."""
+    terms = (
+        f":hourglass: This link expired after {expires.isoformat()}."
+        if expired
+        else f"PostDICOM share link · {_terms(expires, can_download)}"
+    )
+    return to_json([*order_blocks(order, phi, names), context(terms)])

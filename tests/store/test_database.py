@@ -32,6 +32,7 @@ EXPECTED_TABLES = {
     "subscription_orders",
     "subscription_events",
     "subscription_leases",
+    "created_links",
     "upload_jobs",
     "user_links",
     "workspace_settings",

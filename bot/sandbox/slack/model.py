@@ -23,6 +23,8 @@ DEFAULT_BOT_SCOPES: tuple[str, ...] = (
     "files:read",
     "channels:history",
     "groups:history",
+    "links:read",
+    "links:write",
 )
 
 
@@ -258,6 +260,8 @@ class Message:
     reply_count: int = 0
     latest_reply: str | None = None
     source: MessageSource = "web_api"
+    # What apps attached with chat.unfurl, by URL (shown under the message).
+    unfurls: dict[str, JsonObject] = field(default_factory=dict)
 
     def to_api(self) -> JsonObject:
         """Render the message object that ``chat.*`` responses and message events carry."""

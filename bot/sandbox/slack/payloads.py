@@ -13,10 +13,10 @@ import hmac
 import json
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 from multidict import CIMultiDictProxy
@@ -382,6 +382,21 @@ class PayloadFactory:
             "event_ts": self.state.next_ts(),
         }
         return self.event_callback(receiver, event)
+
+    def link_shared_event(self, message: Message, urls: Sequence[str]) -> InboundPayload:
+        """Build the ``link_shared`` event Slack sends when a message has links in the app's unfurl domains."""
+        channel = self.state.channels[message.channel_id]
+        event = {
+            "type": "link_shared",
+            "channel": channel.id,
+            "user": message.user_id,
+            "message_ts": message.ts,
+            "unfurl_id": f"{message.user_id}-{secrets.token_hex(8)}",
+            "source": "conversations_history",
+            "event_ts": message.ts,
+            "links": [{"url": url, "domain": urlsplit(url).hostname or ""} for url in urls],
+        }
+        return self.event_callback(self.state.teams[channel.team_id], event)
 
     def url_verification(self, challenge: str | None = None) -> InboundPayload:
         """Build the challenge Slack sends when the Events request URL is configured."""

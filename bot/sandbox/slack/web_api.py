@@ -140,6 +140,7 @@ class WebApi:
             "chat.update": _Method(self._chat_update, _BOT_OR_USER, ("chat:write",)),
             "chat.delete": _Method(self._chat_delete, _BOT_OR_USER, ("chat:write",)),
             "chat.getPermalink": _Method(self._chat_get_permalink, _BOT_OR_USER),
+            "chat.unfurl": _Method(self._chat_unfurl, _BOT_OR_USER, ("links:write",)),
             "views.open": _Method(self._views_open, _BOT_OR_USER),
             "views.push": _Method(self._views_push, _BOT_OR_USER),
             "views.update": _Method(self._views_update, _BOT_OR_USER),
@@ -403,6 +404,32 @@ class WebApi:
             raise SlackRejection("cant_delete_message")
         self.state.delete_message(message)
         return {"channel": channel.id, "ts": message.ts}
+
+    def _chat_unfurl(self, grant: TokenGrant, params: _Params) -> JsonObject:
+        # Slack attaches unfurls only to URLs the message contains, and checks their blocks.
+        try:
+            channel = self._channel(grant, params.text("channel"))
+        except SlackRejection:
+            raise SlackRejection("cannot_find_channel") from None
+        message = self.state.find_message(channel.id, params.required("ts", "cannot_find_message"))
+        if message is None:
+            raise SlackRejection("cannot_find_message")
+        unfurls = params.json_value("unfurls", "invalid_unfurls_format")
+        if not unfurls:
+            raise SlackRejection("missing_unfurls")
+        if not isinstance(unfurls, dict):
+            raise SlackRejection("invalid_unfurls_format")
+        for url, unfurl in unfurls.items():
+            if url not in message.text:
+                raise SlackRejection("cannot_unfurl_message")
+            if not isinstance(unfurl, dict):
+                raise SlackRejection("invalid_unfurls_format")
+            blocks = unfurl.get("blocks")
+            problems = check_message_blocks(blocks) if isinstance(blocks, list) else []
+            if problems:
+                raise _invalid_blocks(problems, "invalid_unfurls_format")
+        message.unfurls.update({str(url): dict(unfurl) for url, unfurl in unfurls.items()})
+        return {}
 
     def _chat_get_permalink(self, grant: TokenGrant, params: _Params) -> JsonObject:
         channel = self._channel(grant, params.text("channel"))

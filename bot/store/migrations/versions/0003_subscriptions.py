@@ -1,6 +1,7 @@
 """Channel subscriptions: standing searches, what each filter last saw, events owed, polling leases.
 
-Also who may subscribe a channel, a workspace setting like who may delete.
+Also who may subscribe a channel (a workspace setting like who may delete), and the share links
+the app created (so that a pasted one can be unfurled).
 
 Revision ID: 0003
 Revises: 0002
@@ -97,10 +98,22 @@ def upgrade() -> None:
         sa.Column("polled_at", TIMESTAMP, nullable=True),
         sa.PrimaryKeyConstraint("workspace_key", name="pk_subscription_leases"),
     )
+    op.create_table(
+        "created_links",
+        sa.Column("workspace_key", WORKSPACE_KEY, nullable=False),
+        sa.Column("url_key", UUID, nullable=False),
+        sa.Column("order_uuid", UUID, nullable=False),
+        sa.Column("institution_uuid", UUID, nullable=True),
+        sa.Column("expires_on", sa.String(10), nullable=False),
+        sa.Column("can_download", sa.Boolean(), nullable=False),
+        sa.Column("created_at", TIMESTAMP, nullable=False),
+        sa.PrimaryKeyConstraint("workspace_key", "url_key", name="pk_created_links"),
+    )
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    op.drop_table("created_links")
     op.drop_table("subscription_leases")
     op.drop_index("ix_subscription_events_workspace_key_id", "subscription_events")
     op.drop_table("subscription_events")
