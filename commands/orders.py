@@ -37,6 +37,9 @@ from bot.ui.orders import order_card, order_ref, order_summary
 from bot.ui.values import BadActionValue, OrderRef
 from commands.order_actions import act_on_reference, on_order
 
+# The callback id of the global shortcut "New order" in manifest.yml.
+NEW_ORDER_SHORTCUT = "order.new_shortcut"
+
 logger = logging.getLogger(__name__)
 
 
@@ -252,6 +255,16 @@ def register(app: PacsApp) -> None:
     )
     app.action(ORDER_DELETE_ACTION, confirm_delete)
     app.bolt.view(forms.NEW_ORDER_CALLBACK)(on_new_order)
+
+    async def new_order_shortcut(
+        ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+    ) -> None:
+        # The global shortcut "New order" (manifest.yml): the same form as `/pacs order new`.
+        await ack()
+        request = app.request(context, body, client)
+        await run_answering_errors(request, open_new_order, name=NEW_ORDER_SHORTCUT)
+
+    app.bolt.shortcut(NEW_ORDER_SHORTCUT)(new_order_shortcut)
 
 
 def _offered(view: dict[str, Any]) -> dict[str, set[str]]:

@@ -39,6 +39,7 @@ from bot.app.errors import NotConnected, UserFacingError, describe
 from bot.app.grammar import UsageError, split_words
 from bot.app.pacs_app import PacsApp
 from bot.app.request import PacsRequest, PostDicomHandle, workspace_of
+from bot.app.router import run_answering_errors
 from bot.dicom import ArchiveLimits, DicomInstance, Kind, group_studies
 from bot.jobs import (
     DownloadPolicy,
@@ -76,6 +77,8 @@ logger = logging.getLogger(__name__)
 
 # bot/app/server.py starts and stops every object listed under this key of ``app.extensions``.
 BACKGROUND_KEY = "background"
+# The callback id of the message shortcut "Upload to PostDICOM" in manifest.yml.
+UPLOAD_SHORTCUT = "upload.from_message"
 UPLOADS_KEY = "uploads"
 # Names and types that suggest the person meant DICOM; they only decide whether a "queued" message
 # appears before the bytes are seen, never whether the file is DICOM.
@@ -1183,6 +1186,44 @@ def register(app: PacsApp) -> None:
     app.action(ui.RETRY_UPLOAD_ACTION, on_retry)
     app.action(ui.CREATE_FOLDERS_ACTION, on_create_folders)
     app.bolt.view(ui.ANONYMIZE_MODAL)(on_anonymize_submit)
+
+    async def upload_from_message(request: PacsRequest, message: Mapping[str, Any]) -> None:
+        # For channels in `off` or `ask` mode, and files shared before the app was added.
+        file_ids = [str(item.get("id")) for item in message.get("files") or [] if item.get("id")]
+        file_ids = file_ids[:_MAX_FILES_PER_PROMPT]
+        if not file_ids:
+            await request.reply("That message has no files to upload.")
+            return
+        channel = request.channel_id or ""
+        names = await uploads.verified_names(request.workspace, file_ids)
+        settings = await store.channel_settings.get(request.workspace, channel)
+        anonymize = settings.anonymize_by_default
+        created, existing = await uploads.enqueue(
+            request.workspace,
+            channel=channel,
+            thread_ts=str(message.get("thread_ts") or message.get("ts") or ""),
+            requested_by=request.user_id or None,
+            files=[(file_id, name, True) for file_id, name in zip(file_ids, names, strict=True)],
+            options=uploads.options_for(
+                settings,
+                anonymize=anonymize,
+                replacements=uploads.default_replacements() if anonymize else None,
+            ),
+        )
+        await request.reply(_started_text(created, existing, anonymized=anonymize))
+
+    async def upload_shortcut(
+        ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+    ) -> None:
+        await ack()
+        request = app.request(context, body, client)
+
+        async def run(pacs_request: PacsRequest) -> None:
+            await upload_from_message(pacs_request, body.get("message") or {})
+
+        await run_answering_errors(request, run, name=UPLOAD_SHORTCUT)
+
+    app.bolt.shortcut(UPLOAD_SHORTCUT)(upload_shortcut)
     app.router.add(
         "channel",
         channel_command,

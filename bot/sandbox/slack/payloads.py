@@ -323,6 +323,18 @@ class PayloadFactory:
         del payload["container"]
         return InboundPayload("interactive", payload)
 
+    def global_shortcut(self, *, user: User, callback_id: str) -> InboundPayload:
+        """Build a global shortcut (``shortcut``), run from the composer's shortcut menu: no channel."""
+        payload = self._interaction("shortcut", user)
+        payload.update(
+            {
+                "callback_id": callback_id,
+                "trigger_id": self.state.issue_trigger(user.team_id, user.id),
+                "action_ts": self.state.next_ts(),
+            }
+        )
+        return InboundPayload("interactive", payload)
+
     # -- Events API ------------------------------------------------------------------------------
 
     def event_callback(self, team: Team, event: JsonObject, *, event_id: str | None = None) -> InboundPayload:
