@@ -37,6 +37,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.app import metrics
 from bot.app.errors import NotConnected, UserFacingError, describe
 from bot.app.grammar import UsageError, split_words
+from bot.app.lookup import Lookup
 from bot.app.pacs_app import PacsApp
 from bot.app.request import PacsRequest, PostDicomHandle, workspace_of
 from bot.app.router import run_answering_errors
@@ -79,6 +80,8 @@ logger = logging.getLogger(__name__)
 BACKGROUND_KEY = "background"
 # The callback id of the message shortcut "Upload to PostDICOM" in manifest.yml.
 UPLOAD_SHORTCUT = "upload.from_message"
+# The callback id of the message shortcut "Attach to order…" in manifest.yml.
+ATTACH_SHORTCUT = "upload.attach_to_order"
 UPLOADS_KEY = "uploads"
 # Names and types that suggest the person meant DICOM; they only decide whether a "queued" message
 # appears before the bytes are seen, never whether the file is DICOM.
@@ -1224,6 +1227,78 @@ def register(app: PacsApp) -> None:
         await run_answering_errors(request, run, name=UPLOAD_SHORTCUT)
 
     app.bolt.shortcut(UPLOAD_SHORTCUT)(upload_shortcut)
+
+    async def attach_shortcut(
+        ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+    ) -> None:
+        await ack()
+        request = app.request(context, body, client)
+        message = body.get("message") or {}
+        file_ids = [str(item.get("id")) for item in message.get("files") or [] if item.get("id")]
+        if not file_ids:
+            await request.reply("That message has no files to attach.")
+            return
+        metadata = ui.encode_metadata(
+            {
+                "channel": request.channel_id or "",
+                "thread": str(message.get("thread_ts") or message.get("ts") or ""),
+                "files": file_ids[:_MAX_FILES_PER_PROMPT],
+            }
+        )
+        await client.views_open(
+            trigger_id=str(body.get("trigger_id")), view=ui.attach_modal(metadata, files=len(file_ids))
+        )
+
+    async def on_attach_submit(
+        ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext, client: AsyncWebClient
+    ) -> None:
+        view = body["view"]
+        typed = ui.attach_target(view)
+        if not typed:
+            await ack(response_action="errors", errors={ui.ATTACH_ORDER_BLOCK: "Name the order."})
+            return
+        await ack()
+        try:
+            metadata = json.loads(view.get("private_metadata") or "{}")
+            channel, thread_ts = str(metadata["channel"]), str(metadata["thread"])
+            file_ids = [str(item) for item in metadata["files"]][:_MAX_FILES_PER_PROMPT]
+        except (ValueError, KeyError, TypeError):
+            logger.warning("the attach modal came back without its metadata")
+            return
+        request = app.request(context, body, client)
+        request.channel_id = channel
+
+        async def attach(pacs_request: PacsRequest) -> None:
+            lookup = await Lookup.start(pacs_request)
+            found = await lookup.resolve(typed, datetime.now(UTC).date())
+            if len(found) != 1:
+                raise UsageError(
+                    f"{len(found)} orders match '{typed}'; I attach to exactly one",
+                    "an accession number such as ACC0000001",
+                )
+            names = await uploads.verified_names(pacs_request.workspace, file_ids)
+            # The card in the thread is how the upload worker knows the order (as for any thread).
+            await client.chat_postMessage(
+                channel=channel,
+                thread_ts=thread_ts,
+                text="Attaching documents to an order",
+                blocks=ui.attaching_blocks(
+                    found[0], await lookup.phi(), await lookup.names(), requested_by=pacs_request.user_id
+                ),
+            )
+            await uploads.enqueue(
+                pacs_request.workspace,
+                channel=channel,
+                thread_ts=thread_ts,
+                requested_by=pacs_request.user_id or None,
+                files=[(file_id, name, True) for file_id, name in zip(file_ids, names, strict=True)],
+                options=UploadOptions(),
+            )
+
+        await run_answering_errors(request, attach, name=ATTACH_SHORTCUT)
+
+    app.bolt.shortcut(ATTACH_SHORTCUT)(attach_shortcut)
+    app.bolt.view(ui.ATTACH_MODAL)(on_attach_submit)
     app.router.add(
         "channel",
         channel_command,

@@ -586,3 +586,47 @@ NOT_A_MEMBER_TEXT = (
 def explain_blocks(text: str) -> list[JsonBlock]:
     """Say why shared files were left alone, and what to do about it."""
     return to_json([section(text)])
+
+
+ATTACH_MODAL = "upload.attach_to_order"
+ATTACH_ORDER_BLOCK = "order"
+
+
+def attach_modal(private_metadata: str, *, files: int) -> dict[str, Any]:
+    """Build the modal that asks which order a message's documents go to."""
+    view = View(
+        type="modal",
+        callback_id=ATTACH_MODAL,
+        title="Attach to order",
+        submit="Attach",
+        close="Cancel",
+        private_metadata=truncate(private_metadata, 3000),
+        blocks=[
+            section(f"{_plural(files, 'file')} will be attached to the order you name."),
+            InputBlock(
+                block_id=ATTACH_ORDER_BLOCK,
+                label="Order",
+                hint="An accession number, a patient ID, or a search that finds exactly one order.",
+                element=PlainTextInputElement(action_id=FIELD_ACTION, max_length=200),
+            ),
+        ],
+    )
+    return view.to_dict()
+
+
+def attach_target(view: Mapping[str, Any]) -> str:
+    """Read the order reference typed into the attach modal."""
+    state = (view.get("state") or {}).get("values") or {}
+    return str(((state.get(ATTACH_ORDER_BLOCK) or {}).get(FIELD_ACTION) or {}).get("value") or "").strip()
+
+
+def attaching_blocks(
+    order: PatientOrder, phi: PhiDisplay, names: Names, *, requested_by: str
+) -> list[JsonBlock]:
+    """Announce in the thread which order the documents go to (the upload worker reads the order from it)."""
+    return to_json(
+        [
+            section(f":paperclip: <@{requested_by}> is attaching this thread's documents to:"),
+            *order_blocks(order, phi, names),
+        ]
+    )

@@ -7,9 +7,11 @@ from pathlib import Path
 from bot.sandbox.postdicom import PostDicomEmulator
 from bot.store import UploadMode
 from bot.ui import order_forms as forms
+from bot.ui import uploads as uploads_ui
 from commands.orders import NEW_ORDER_SHORTCUT
-from commands.uploads import UPLOAD_SHORTCUT
+from commands.uploads import ATTACH_SHORTCUT, UPLOAD_SHORTCUT
 from tests.app.harness import connected_scenario
+from tests.app.pacs_world import order_where
 from tests.app.test_subscriptions import EXPLICIT_POLLS
 from tests.app.uploads_support import order_of, set_channel, share, thread_says
 from tests.dicom.samples import ct_image, new_uid
@@ -53,3 +55,25 @@ async def test_the_new_order_shortcut_opens_the_order_form(
             world.slack.payloads.global_shortcut(user=world.demo.member, callback_id=NEW_ORDER_SHORTCUT)
         )
         await world.modal(world.demo.member, forms.NEW_ORDER_CALLBACK, containing=forms.PATIENT_NAME)
+
+
+async def test_attach_to_order_puts_a_document_on_the_order_named(
+    tmp_path: Path, emulator: PostDicomEmulator
+) -> None:
+    async with connected_scenario(tmp_path, emulator, **EXPLICIT_POLLS) as world:
+        await set_channel(world, UploadMode.OFF)
+        target = order_where(emulator, lambda order: order.accession_number.startswith("ACC"))
+        before = len(target.documents)
+        report = b"%PDF-1.4\n" + bytes(range(256)) * 8
+        document = await share(world, "report.pdf", report)
+        payload = world.slack.payloads.message_shortcut(
+            user=world.demo.member, message=document.message, callback_id=ATTACH_SHORTCUT
+        )
+        await world.send(payload)
+        modal = await world.modal(world.demo.member, uploads_ui.ATTACH_MODAL)
+        await world.submit(
+            modal, {uploads_ui.ATTACH_ORDER_BLOCK: {uploads_ui.FIELD_ACTION: target.accession_number}}
+        )
+        await thread_says(world, document.message.ts, "attached to the order")
+        assert len(target.documents) == before + 1
+        assert target.documents[-1].data == report
