@@ -24,6 +24,7 @@ from bench import (
     bench_commands,
     bench_deidentify,
     bench_headers,
+    bench_subscriptions,
     bench_upload_sockets,
     postdicom_emulator,
 )
@@ -84,6 +85,10 @@ async def _emulator(quick: bool) -> list[Table]:
     return [table]
 
 
+async def _subscriptions(quick: bool) -> list[Table]:
+    return [await bench_subscriptions.polling(subscriptions=100, polls=3 if quick else 6)]
+
+
 BENCHMARKS: dict[str, Benchmark] = {
     "ack": _ack,
     "throughput": _throughput,
@@ -92,6 +97,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "headers": _headers,
     "deidentify": _deidentify,
     "emulator": _emulator,
+    "subscriptions": _subscriptions,
 }
 
 
