@@ -191,6 +191,7 @@ class SubscriptionPoller:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.stats = PollStats()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         # One poll of a workspace at a time in this process, whether the loop or a test asked.
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
@@ -201,19 +202,29 @@ class SubscriptionPoller:
 
     async def start(self) -> None:
         """Start polling in the background."""
+        self._stopping = asyncio.Event()
         self._task = asyncio.create_task(self._run(), name="subscription-poller")
 
     async def stop(self) -> None:
-        """Stop polling; a poll cut short leaves its events stored for the next one."""
-        if self._task is not None:
+        """Stop polling, letting a poll under way finish (cut short, it would leave a connection open)."""
+        if self._task is None:
+            return
+        self._stopping.set()
+        try:
+            await asyncio.wait_for(
+                asyncio.shield(self._task), timeout=self._services.settings.shutdown_grace_seconds
+            )
+        except TimeoutError:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            self._task = None
+        self._task = None
 
     async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=self.interval)
+                return
             try:
                 await self.poll_all()
             except Exception:

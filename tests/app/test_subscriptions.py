@@ -61,7 +61,7 @@ async def subscribe(world: Scenario, text: str, channel: Channel | None = None) 
     """Subscribe a channel as an admin and wait until the baseline poll is done."""
     channel = channel or world.demo.reading_room
     await world.command(world.demo.admin, f"subscribe {text}", channel)
-    await posted(world, channel, "subscribed this channel")
+    await posted(world, channel, f"subscribed this channel to `{text}`")
     # Waits for the baseline poll the subscription started (one poll of a workspace at a time).
     await poller_of(world.app).poll_workspace(world.workspace, force=True)
 
