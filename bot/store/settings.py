@@ -87,6 +87,7 @@ class WorkspaceSettings(_Value):
         if self.default_share_expiry_days > self.max_share_expiry_days:
             raise ValueError("the default share expiry cannot exceed the maximum")
         return self
+
     # Who may make a channel follow a search (``/pacs subscribe``).
     subscribe: Permission = Permission(audience=Audience.EVERYONE)
 
