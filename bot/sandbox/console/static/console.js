@@ -101,7 +101,7 @@
   // --- mrkdwn --------------------------------------------------------------------------------
 
   const EMOJI = {
-    white_check_mark: "✅", heavy_check_mark: "✔️", x: "❌", warning: "⚠️", no_entry: "⛔",
+    new: "🆕", white_check_mark: "✅", heavy_check_mark: "✔️", x: "❌", warning: "⚠️", no_entry: "⛔",
     no_entry_sign: "🚫", triangular_flag_on_post: "🚩", bust_in_silhouette: "👤",
     busts_in_silhouette: "👥", link: "🔗", hourglass: "⌛", hourglass_flowing_sand: "⏳",
     inbox_tray: "📥", outbox_tray: "📤", file_folder: "📁", open_file_folder: "📂", mag: "🔍",
