@@ -47,7 +47,3 @@ async def world(tmp_path: Path, emulator: PostDicomEmulator) -> AsyncIterator[Sc
         },
     ) as running:
         yield running
-
-
-# Logging is process-wide: the log tests put it back as they found it.
-from tests.ops.conftest import restore_logging  # noqa: E402, F401 - a fixture, shared with the ops tests
