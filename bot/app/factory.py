@@ -54,6 +54,8 @@ BOT_SCOPES = (
     "files:read",
     "channels:history",
     "groups:history",
+    # Naming the other organisation of a Slack Connect channel before anything is posted there.
+    "team:read",
 )
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (

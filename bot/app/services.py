@@ -13,6 +13,7 @@ import aiohttp
 
 from bot.app.acks import PendingAcks
 from bot.app.admins import AdminDirectory
+from bot.app.channels import ChannelDirectory
 from bot.app.dictionaries import Dictionaries
 from bot.app.postdicom_clients import PostDicomClients
 from bot.settings import Settings
@@ -35,6 +36,8 @@ class Services:
     in_flight: set[asyncio.Task[object]] = field(default_factory=set)
     # Requests from Slack not answered yet; work after an ack lets them go first.
     acks: PendingAcks = field(default_factory=PendingAcks)
+    # Which channels are shared with another organisation (Slack Connect), as Slack last said.
+    channels: ChannelDirectory = field(default_factory=ChannelDirectory)
 
     @classmethod
     async def create(cls, settings: Settings, *, cipher: Cipher, upgrade_database: bool = True) -> Self:

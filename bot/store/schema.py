@@ -30,6 +30,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -137,6 +138,7 @@ class ChannelSettingsRow(Base):
     target_folder_uuid: Mapped[str | None] = mapped_column(String(UUID_LENGTH))
     target_folder_path: Mapped[str | None] = mapped_column(String(500))
     anonymize_by_default: Mapped[bool] = mapped_column(Boolean)
+    external_allowed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     updated_at: Mapped[datetime]
 
 

@@ -24,6 +24,7 @@ DEFAULT_BOT_SCOPES: tuple[str, ...] = (
     "users:read",
     "users:read.email",
     "usergroups:read",
+    "team:read",
 )
 
 
