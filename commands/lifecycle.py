@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 
 def register(app: PacsApp) -> None:
-    """Listen to app_uninstalled, tokens_revoked and app_home_opened."""
+    """Listen to app_uninstalled, tokens_revoked, app_home_opened and Slack Connect sharing changes."""
     services = app.services
 
     async def forget_workspace(context: AsyncBoltContext) -> None:
@@ -40,6 +40,15 @@ def register(app: PacsApp) -> None:
         connection = await services.store.connections.get(workspace_of(context))
         await client.views_publish(user_id=event["user"], view=home_view(connection is not None))
 
+    async def on_sharing_changed(event: dict[str, Any], context: AsyncBoltContext) -> None:
+        # Slack Connect: a channel was shared with, or unshared from, another organisation.
+        channel = str(event.get("channel") or "")
+        if channel:
+            services.channels.forget(workspace_of(context).key, channel)
+            logger.info("channel %s of team %s changed who shares it", channel, context.team_id)
+
+    app.bolt.event("channel_shared")(on_sharing_changed)
+    app.bolt.event("channel_unshared")(on_sharing_changed)
     app.bolt.event("app_uninstalled")(on_uninstalled)
     app.bolt.event("tokens_revoked")(on_tokens_revoked)
     app.bolt.event("app_home_opened")(on_home_opened)

@@ -102,7 +102,14 @@ async def test_an_older_card_in_a_channel_later_shared_with_a_partner_shows_noth
     card = await world.ephemeral(demo.member, "Search results")
     # ... then it was shared with another organisation (Slack tells the app with channel_shared).
     demo.partner_channel.connected_team_ids.update(connect)
-    world.app.services.channels.forget(world.workspace.key, demo.partner_channel.id)
+    await world.event(
+        {
+            "type": "channel_shared",
+            "channel": demo.partner_channel.id,
+            "connected_team_id": demo.partner_team.id,
+            "event_ts": world.slack.state.next_ts(),
+        }
+    )
     before, count = frames(emulator), len(world.slack.state.ephemeral_for(demo.member))
 
     await world.click(demo.member, SHARE_ACTION, message=card)
