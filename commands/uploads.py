@@ -38,6 +38,7 @@ from bot.app import metrics
 from bot.app.channels import ChannelFacts
 from bot.app.errors import NotConnected, UserFacingError, describe
 from bot.app.grammar import UsageError, split_words
+from bot.app.guard import check_request
 from bot.app.pacs_app import PacsApp
 from bot.app.request import PacsRequest, PostDicomHandle, workspace_of
 from bot.dicom import ArchiveLimits, DicomInstance, Kind, group_studies
@@ -1180,7 +1181,10 @@ def register(app: PacsApp) -> None:
             return
         response_url = str(metadata.get("response_url") or "")
         respond = AsyncRespond(response_url=response_url) if response_url else None
+        request.channel_id = channel
         try:
+            # The channel guard, as at the press of any button: the channel may have changed since.
+            await check_request(request)
             names = await uploads.verified_names(request.workspace, file_ids)
             settings = await store.channel_settings.get(request.workspace, channel)
             created, existing = await uploads.enqueue(
