@@ -21,7 +21,7 @@ from bot.app.grammar import UsageError, near_word, split_command
 from bot.app.guard import ChannelCheck, check_request
 from bot.app.request import PacsRequest
 from bot.app.services import Services
-from bot.store import DecryptionError
+from bot.store import Purpose, TokenRefused
 from bot.ui.blocks import RETRY_ACTION, retry_message
 
 logger = logging.getLogger(__name__)
@@ -127,8 +127,11 @@ class CommandRouter:
         request = PacsRequest.from_bolt(self.services, context, body, client, respond)
         token = str((body.get("actions") or [{}])[0].get("value") or "")
         try:
-            text: str | None = self.services.store.cipher.decrypt_text(token)
-        except (DecryptionError, ValueError):
+            text: str | None = self.services.store.cipher.unseal(
+                Purpose.RETRY_BUTTON, request.workspace.key, token
+            )
+        except TokenRefused:
+            logger.info("a Retry button's token was refused for team %s", request.workspace.key)
             text = None
         if text is None:
             await request.reply(
@@ -201,7 +204,9 @@ async def _run_answering_errors(
         if message.retryable and retry_text is not None:
             # The button carries the command encrypted: it may name a patient, and any replica
             # may receive the click.
-            token = request.services.store.cipher.encrypt_text(retry_text)
+            token = request.services.store.cipher.seal(
+                Purpose.RETRY_BUTTON, request.workspace.key, retry_text
+            )
             if len(token) <= MAX_BUTTON_VALUE:
                 blocks = retry_message(f":x: {message.text}", token)
         await request.reply(f":x: {message.text}", blocks)
