@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.app.replays import repeated_click
 from bot.app.request import PacsRequest
 from bot.app.router import CommandRouter, run_answering_errors
 from bot.app.services import Services
@@ -49,6 +50,8 @@ class PacsApp:
         ) -> None:
             await ack()
             request = self.request(context, body, client, respond)
+            if await repeated_click(self.services.store.claims, request.workspace.key, body):
+                return
             action = (body.get("actions") or [{}])[0]
 
             async def run(pacs_request: PacsRequest) -> None:

@@ -19,6 +19,7 @@ from bot.app import metrics
 from bot.app.errors import describe
 from bot.app.grammar import UsageError, near_word, split_command
 from bot.app.guard import ChannelCheck, check_request
+from bot.app.replays import repeated_click
 from bot.app.request import PacsRequest
 from bot.app.services import Services
 from bot.store import Purpose, TokenRefused
@@ -125,6 +126,8 @@ class CommandRouter:
     ) -> None:
         await ack()
         request = PacsRequest.from_bolt(self.services, context, body, client, respond)
+        if await repeated_click(self.services.store.claims, request.workspace.key, body):
+            return
         token = str((body.get("actions") or [{}])[0].get("value") or "")
         try:
             text: str | None = self.services.store.cipher.unseal(

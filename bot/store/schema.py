@@ -154,6 +154,16 @@ class UserLinkRow(Base):
     linked_at: Mapped[datetime]
 
 
+class InteractionClaimRow(Base):
+    """An interaction already acted on (a click, a submission): a replay finds its claim and does nothing."""
+
+    __tablename__ = "interaction_claims"
+    __table_args__ = (Index(None, "claimed_at"),)
+
+    claim_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    claimed_at: Mapped[datetime]
+
+
 class AuditRow(Base):
     """One thing someone did to PostDICOM through the app. Identifiers only: no patient data."""
 

@@ -1,4 +1,4 @@
-"""Channels shared with another organisation (Slack Connect) are refused unless an admin allows one by name.
+"""Slack Connect channels are refused unless an admin allows one; interactions are claimed once.
 
 Revision ID: 0003
 Revises: 0002
@@ -24,9 +24,18 @@ def upgrade() -> None:
         table.add_column(
             sa.Column("external_allowed", sa.Boolean(), nullable=False, server_default=sa.false())
         )
+    op.create_table(
+        "interaction_claims",
+        sa.Column("claim_key", sa.String(64), nullable=False),
+        sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("claim_key", name="pk_interaction_claims"),
+    )
+    op.create_index("ix_interaction_claims_claimed_at", "interaction_claims", ["claimed_at"])
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    op.drop_index("ix_interaction_claims_claimed_at", "interaction_claims")
+    op.drop_table("interaction_claims")
     with op.batch_alter_table("channel_settings") as table:
         table.drop_column("external_allowed")
