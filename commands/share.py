@@ -341,7 +341,7 @@ def register(app: PacsApp) -> None:
 
     on_order(app, "share", share_order, question="Which order should I share?")
     on_order(app, "email", ask_for_addresses, question="Which order should I share by e-mail?")
-    listen(app, SHARE_EXTERNAL_ACTION)
+    listen(app, SHARE_EXTERNAL_ACTION, single_click=True)
     on_submit(app, EMAIL_MODAL, submit_email, validate=check_email_form)
     app.router.add(
         "share",

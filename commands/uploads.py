@@ -1251,9 +1251,9 @@ def register(app: PacsApp) -> None:
     app.bolt.event("message", matchers=[is_file_share])(on_file_share)
     app.bolt.event("message")(ignore)
     app.bolt.event("file_shared")(ignore)
-    app.action(ui.UPLOAD_ACTION, on_upload)
+    app.action(ui.UPLOAD_ACTION, on_upload, single_click=True)
     app.action(ui.ANONYMIZE_ACTION, on_anonymize)
-    app.action(ui.ATTACH_ACTION, on_attach)
+    app.action(ui.ATTACH_ACTION, on_attach, single_click=True)
     app.action(ui.IGNORE_ACTION, on_ignore)
     app.action(ui.RETRY_UPLOAD_ACTION, on_retry)
     app.action(ui.CREATE_FOLDERS_ACTION, on_create_folders)
@@ -1262,8 +1262,13 @@ def register(app: PacsApp) -> None:
         "channel",
         channel_command,
         summary="Choose what happens to DICOM shared in this channel (admins)",
-        usage="channel [auto|ask|off] [folder:<path>|folder:none] [anonymize:on|off]",
-        examples=("/pacs channel", "/pacs channel auto folder:Inbox/Slack", "/pacs channel ask anonymize:on"),
+        usage="channel [auto|ask|off] [folder:<path>|folder:none] [anonymize:on|off] | channel external allow|deny",
+        examples=(
+            "/pacs channel",
+            "/pacs channel auto folder:Inbox/Slack",
+            "/pacs channel ask anonymize:on",
+            _EXTERNAL_EXAMPLE,
+        ),
         admin_only=True,
     )
 

@@ -38,8 +38,12 @@ class PacsApp:
         """Build a request from a Bolt listener's arguments."""
         return PacsRequest.from_bolt(self.services, context, body, client, respond)
 
-    def action(self, action_id: str, handler: ActionHandler) -> None:
-        """Listen to a button or menu: ack at once, then run the handler with errors answered."""
+    def action(self, action_id: str, handler: ActionHandler, *, single_click: bool = False) -> None:
+        """Listen to a button or menu: ack at once, then run the handler with errors answered.
+
+        A replayed click does nothing; with ``single_click`` (buttons that create something), nor
+        does a double click.
+        """
 
         async def listener(
             ack: AsyncAck,
@@ -50,7 +54,9 @@ class PacsApp:
         ) -> None:
             await ack()
             request = self.request(context, body, client, respond)
-            if await repeated_click(self.services.store.claims, request.workspace.key, body):
+            if await repeated_click(
+                self.services.store.claims, request.workspace.key, body, single_click=single_click
+            ):
                 return
             action = (body.get("actions") or [{}])[0]
 

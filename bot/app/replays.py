@@ -25,9 +25,13 @@ def _action_value(action: Mapping[str, Any]) -> str:
 
 
 async def repeated_click(
-    claims: InteractionClaims, workspace_key: str, body: Mapping[str, Any]
+    claims: InteractionClaims, workspace_key: str, body: Mapping[str, Any], *, single_click: bool = False
 ) -> str | None:
-    """Claim a block action; return why it is a repeat ("replay", "double_click"), or None when it is fresh."""
+    """Claim a block action; return why it is a repeat ("replay", "double_click"), or None when it is fresh.
+
+    ``single_click`` buttons (those that create something: a link, an upload) also treat a second
+    click of the same button and value within a second as a double click.
+    """
     action = (body.get("actions") or [{}])[0]
     user = str((body.get("user") or {}).get("id") or "")
     container = body.get("container") or {}
@@ -36,6 +40,8 @@ async def repeated_click(
     if not await claims.claim("replay", workspace_key, user, action_id, action_ts, where):
         logger.info("a replayed %s click was ignored for team %s", action_id, workspace_key)
         return "replay"
+    if not single_click:
+        return None
     try:
         second = int(float(action_ts))
     except ValueError:

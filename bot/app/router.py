@@ -126,7 +126,7 @@ class CommandRouter:
     ) -> None:
         await ack()
         request = PacsRequest.from_bolt(self.services, context, body, client, respond)
-        if await repeated_click(self.services.store.claims, request.workspace.key, body):
+        if await repeated_click(self.services.store.claims, request.workspace.key, body, single_click=True):
             return
         token = str((body.get("actions") or [{}])[0].get("value") or "")
         try:
