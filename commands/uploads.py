@@ -35,10 +35,10 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import metrics
+from bot.app.channel_guard import check_request
 from bot.app.channels import ChannelFacts
 from bot.app.errors import NotConnected, UserFacingError, describe
 from bot.app.grammar import UsageError, split_words
-from bot.app.guard import check_request
 from bot.app.pacs_app import PacsApp
 from bot.app.request import PacsRequest, PostDicomHandle, workspace_of
 from bot.dicom import ArchiveLimits, DicomInstance, Kind, group_studies

@@ -16,9 +16,9 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import metrics
+from bot.app.channel_guard import ChannelCheck, check_request
 from bot.app.errors import describe
 from bot.app.grammar import UsageError, near_word, split_command
-from bot.app.guard import ChannelCheck, check_request
 from bot.app.replays import repeated_click
 from bot.app.request import PacsRequest
 from bot.app.services import Services
