@@ -50,7 +50,6 @@ async def press(world: Scenario, action_id: str, value: str) -> None:
 async def test_a_retry_button_runs_only_a_token_sealed_for_retries_in_this_workspace(
     world: Scenario, emulator: PostDicomEmulator, kind: str
 ) -> None:
-    await world.command(world.demo.member, "status")
     settings = world.app.services.settings
     assert settings.encryption_key is not None
     configured = settings.encryption_key.get_secret_value().split(",")[0]
