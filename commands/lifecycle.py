@@ -14,7 +14,7 @@ logger = logging.getLogger(__name__)
 
 
 def register(app: PacsApp) -> None:
-    """Listen to app_uninstalled and tokens_revoked."""
+    """Listen to app_uninstalled, tokens_revoked and Slack Connect sharing changes."""
     services = app.services
 
     async def forget_workspace(context: AsyncBoltContext) -> None:
@@ -30,5 +30,14 @@ def register(app: PacsApp) -> None:
         if (event.get("tokens") or {}).get("bot"):
             await forget_workspace(context)
 
+    async def on_sharing_changed(event: dict[str, Any], context: AsyncBoltContext) -> None:
+        # Slack Connect: a channel was shared with, or unshared from, another organisation.
+        channel = str(event.get("channel") or "")
+        if channel:
+            services.channels.forget(workspace_of(context).key, channel)
+            logger.info("channel %s of team %s changed who shares it", channel, context.team_id)
+
+    app.bolt.event("channel_shared")(on_sharing_changed)
+    app.bolt.event("channel_unshared")(on_sharing_changed)
     app.bolt.event("app_uninstalled")(on_uninstalled)
     app.bolt.event("tokens_revoked")(on_tokens_revoked)

@@ -105,6 +105,17 @@ async def tell_group(request: PacsRequest, lookup: Lookup, order: PatientOrder, 
         return ""
     if not settings.allows_channel(channel):
         return f":warning: I did not tell *{name}* in <#{channel}>: /pacs is not allowed there any more."
+    facts = await request.services.channels.facts(
+        request.client,
+        request.workspace.key,
+        request.installation_team_id or request.workspace.team_id,
+        channel,
+    )
+    if not facts.known:
+        return f":warning: I could not tell *{name}* in <#{channel}>: I am not in it. Invite me with `/invite @pacsbot`."
+    if facts.external:
+        # A notification asks nobody first: a card never goes to another organisation this way.
+        return f":warning: I did not tell *{name}* in <#{channel}>: it is shared with {facts.partners}."
     note = f":bust_in_silhouette: <@{request.user_id}> assigned this order to *{name}*."
     error = await _post(request, channel, order, lookup, note)
     if error == "not_in_channel":

@@ -97,16 +97,18 @@ async def _on_button(app: PacsApp, request: PacsRequest, action: dict[str, Any])
     await chosen.handler(request, lookup, order, options)
 
 
-def listen(app: PacsApp, *action_ids: str) -> None:
+def listen(app: PacsApp, *action_ids: str, single_click: bool = False) -> None:
     """Send more buttons or menus to the order verbs; their values are ``OrderRef.encode(verb)[|options]``."""
 
     async def on_button(request: PacsRequest, action: dict[str, Any]) -> None:
         await _on_button(app, request, action)
 
     for action_id in action_ids:
-        app.action(action_id, on_button)
+        app.action(action_id, on_button, single_click=single_click)
 
 
 def register(app: PacsApp) -> None:
     """Listen to every order button, overflow menu and picker."""
-    listen(app, SHARE_ACTION, FLAG_ACTION, ASSIGN_ACTION, MORE_ACTION, PICK_ACTION)
+    # Share makes a link in PostDICOM: a double click must make one.
+    listen(app, SHARE_ACTION, single_click=True)
+    listen(app, FLAG_ACTION, ASSIGN_ACTION, MORE_ACTION, PICK_ACTION)

@@ -23,6 +23,7 @@ from bot.app.errors import UserFacingError
 from bot.app.kept import Kept
 from bot.app.lookup import Lookup
 from bot.app.pacs_app import PacsApp
+from bot.app.replays import repeated_submission
 from bot.app.request import PacsRequest, SourceMessage
 from bot.app.router import run_answering_errors
 from bot.postdicom import PatientOrder
@@ -220,6 +221,8 @@ def on_submit(
             return
         await ack()
         request = app.request(context, body, client)
+        if await repeated_submission(app.services.store.claims, request.workspace.key, body):
+            return
         try:
             origin = ModalOrigin.decode(str(view.get("private_metadata") or ""), app.services.modal_context)
         except BadActionValue:

@@ -1,7 +1,7 @@
 """``/pacs search <query>`` (and bare ``/pacs <query>``): find orders, one page at a time.
 
-Results are ephemeral. The paging buttons carry the query encrypted with the app's key, so they
-show no patient data to Slack and work on any replica.
+Results are ephemeral. The paging buttons carry the query sealed for paging in this workspace (see
+``bot.store.crypto``), so they show no patient data to Slack, work on any replica, and expire.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from bot.app.lookup import Lookup
 from bot.app.pacs_app import PacsApp
 from bot.app.request import PacsRequest
 from bot.postdicom import PatientOrder
-from bot.store import DecryptionError
+from bot.store import Purpose, TokenRefused
 from bot.ui.blocks import JsonBlock
 from bot.ui.orders import NEXT_PAGE_ACTION, PREVIOUS_PAGE_ACTION, results_blocks
 
@@ -45,7 +45,7 @@ async def render_results(
     if query.is_empty():
         raise UsageError("tell me what to look for: a name, an ID or a filter", QUERY_EXAMPLE)
     orders = await find(lookup, query)
-    token = request.services.store.cipher.encrypt_text(text)
+    token = request.services.store.cipher.seal(Purpose.PAGE_BUTTON, request.workspace.key, text)
     blocks = results_blocks(
         orders,
         await lookup.phi(),
@@ -63,8 +63,8 @@ async def redraw_results(request: PacsRequest, lookup: Lookup, note: str) -> boo
         return False
     page, token = request.results_page
     try:
-        text = request.services.store.cipher.decrypt_text(token)
-    except (DecryptionError, ValueError):
+        text = request.services.store.cipher.unseal(Purpose.PAGE_BUTTON, request.workspace.key, token)
+    except TokenRefused:
         return False
     summary, blocks = await render_results(request, lookup, text, page, note=note)
     await request.reply(summary, blocks, replace_original=True)
@@ -86,9 +86,9 @@ def register(app: PacsApp) -> None:
     async def turn_page(request: PacsRequest, action: dict[str, Any]) -> None:
         page_text, _, token = str(action.get("value") or "").partition(":")
         try:
-            text = cipher.decrypt_text(token)
+            text = cipher.unseal(Purpose.PAGE_BUTTON, request.workspace.key, token)
             page = int(page_text)
-        except (DecryptionError, ValueError):
+        except (TokenRefused, ValueError):
             await request.reply(
                 "That page is from an older search I cannot read any more. Please search again."
             )

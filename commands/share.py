@@ -35,16 +35,21 @@ from bot.ui.shares import (
     EXPIRY_BLOCK,
     FIELD_ACTION,
     PASSWORD_BLOCK,
+    SHARE_EXTERNAL_ACTION,
     email_modal,
     email_shared_blocks,
+    external_share_confirm_blocks,
     share_link_blocks,
 )
-from commands.order_actions import act_on_reference, on_order
+from bot.ui.values import OrderRef
+from commands.order_actions import act_on_reference, listen, on_order
 from commands.order_changes import ModalOrigin, StateValues, on_submit, open_modal
 
 logger = logging.getLogger(__name__)
 
 SHARE_OPTIONS = ("expires", "email", "password-to")
+# Carried by the confirmation's button: the sharer saw which organisation shares the channel.
+CONFIRMED_FLAG = "confirmed-external"
 LINK_EXAMPLE = "/pacs share 1CT1 expires:30d"
 EMAIL_EXAMPLE = "/pacs share 1CT1 email:colleague@hospital.org"
 MAX_ADDRESSES = 10
@@ -59,6 +64,7 @@ class ShareTerms:
     can_download: bool = False
     addresses: tuple[str, ...] = ()
     password_to: str | None = None
+    confirmed_external: bool = False
 
 
 def today() -> date:
@@ -127,6 +133,7 @@ def read_terms(text: str, settings: WorkspaceSettings, on: date) -> ShareTerms:
         can_download=words.has_flag("download"),
         addresses=addresses,
         password_to=password_to,
+        confirmed_external=words.has_flag(CONFIRMED_FLAG),
     )
 
 
@@ -163,6 +170,22 @@ async def share_link(request: PacsRequest, lookup: Lookup, order: PatientOrder, 
             hint="Share it in one of the allowed channels, or by e-mail.",
         )
     order_uuid = order.patient_order_uuid
+    external = request.external_channel
+    if external is not None and not terms.confirmed_external:
+        # Before any link exists: the sharer confirms, knowing which organisation will see it.
+        value = f"{OrderRef(order_uuid, order.institution_uuid).encode('share')}|{terms_text(terms)} {CONFIRMED_FLAG}"
+        await request.reply(
+            f"This channel is shared with {external.partners}. Post the link here?",
+            external_share_confirm_blocks(
+                order,
+                await lookup.names(),
+                partners=external.partners,
+                value=value,
+                expires=terms.expires,
+                can_download=terms.can_download,
+            ),
+        )
+        return
     undelivered = request.services.undelivered
     key = ":".join(
         (
@@ -345,6 +368,7 @@ def register(app: PacsApp) -> None:
 
     on_order(app, "share", share_order, question="Which order should I share?")
     on_order(app, "email", ask_for_addresses, question="Which order should I share by e-mail?")
+    listen(app, SHARE_EXTERNAL_ACTION, single_click=True)
     on_submit(app, EMAIL_MODAL, submit_email, validate=check_email_form)
     app.router.add(
         "share",

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 from cachetools import LRUCache, TTLCache
@@ -35,6 +35,8 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import metrics
+from bot.app.channel_guard import check_request
+from bot.app.channels import ChannelFacts
 from bot.app.errors import NotConnected, UserFacingError, describe
 from bot.app.grammar import UsageError, split_words
 from bot.app.lookup import Lookup
@@ -65,6 +67,7 @@ from bot.postdicom import DocumentTooLarge, InvalidAnonymization, PatientOrder, 
 from bot.store import (
     AuditOutcome,
     ChannelSettings,
+    PhiDisplay,
     UploadJob,
     UploadMode,
     UploadOptions,
@@ -500,6 +503,26 @@ class Uploads:
             return
         message_ts = str(event.get("ts") or "")
         thread_ts = str(event.get("thread_ts") or message_ts)
+        external = await self.external_facts(workspace, channel, settings)
+        if external is False:
+            return
+        uploader_team = str(event.get("user_team") or event.get("team") or "") or None
+        foreign = (
+            not workspace.is_enterprise_install
+            and uploader_team is not None
+            and uploader_team != workspace.team_id
+        )
+        if foreign:
+            # Only a member of this workspace may send another organisation's files into its PACS.
+            if external is not None:
+                await self.ask_members(
+                    workspace, channel, thread_ts, [str(file["id"]) for file in files], external
+                )
+            else:
+                logger.info(
+                    "files from another team in channel %s of team %s left alone", channel, workspace.key
+                )
+            return
         if settings.upload_mode is UploadMode.AUTO:
             if not event.get("thread_ts") and any(_is_pdf(file) for file in files):
                 await self.explain_once(workspace, channel, user, "document_root", ui.DOCUMENT_ROOT_TEXT)
@@ -532,7 +555,46 @@ class Uploads:
             in_thread=bool(event.get("thread_ts")) and event.get("thread_ts") != message_ts,
             file_ids=[str(file["id"]) for file in files][:_MAX_FILES_PER_PROMPT],
             settings=settings,
+            shared_with=external.partners if external is not None else None,
         )
+
+    async def external_facts(
+        self, workspace: WorkspaceRef, channel: str, settings: ChannelSettings
+    ) -> ChannelFacts | Literal[False] | None:
+        """Return the channel's facts when it is an allowed external channel, False when uploads stay out, else None."""
+        client = self.slack(await self.bot_token(workspace))
+        facts = await self.services.channels.facts(client, workspace.key, workspace.team_id, channel)
+        if not facts.known or (facts.external and not settings.external_allowed):
+            logger.info(
+                "files shared in channel %s of team %s left alone: %s",
+                channel,
+                workspace.key,
+                "the channel is shared with another organisation"
+                if facts.known
+                else "Slack will not describe it",
+            )
+            return False
+        return facts if facts.external else None
+
+    async def ask_members(
+        self,
+        workspace: WorkspaceRef,
+        channel: str,
+        thread_ts: str,
+        file_ids: Sequence[str],
+        facts: ChannelFacts,
+    ) -> None:
+        """Ask in the thread, with no patient data, whether a member wants another organisation's files uploaded."""
+        fresh = [
+            file_id
+            for file_id in file_ids[:_MAX_FILES_PER_PROMPT]
+            if await self.services.store.upload_jobs.find(workspace, file_id) is None
+        ]
+        if not fresh:
+            return
+        client = self.slack(await self.bot_token(workspace))
+        text, blocks = ui.members_prompt(len(fresh), facts.partners, _prompt_value(thread_ts, fresh))
+        await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text, blocks=blocks)
 
     async def ask(
         self,
@@ -544,6 +606,7 @@ class Uploads:
         in_thread: bool,
         file_ids: Sequence[str],
         settings: ChannelSettings,
+        shared_with: str | None = None,
     ) -> None:
         """Look at the shared files and ask the person who shared them what to do."""
         jobs = self.services.store.upload_jobs
@@ -588,6 +651,7 @@ class Uploads:
                     anonymize_by_default=settings.anonymize_by_default,
                     folder_path=settings.target_folder_path,
                     problems=problems,
+                    shared_with=shared_with,
                 ),
             )
             problems = []
@@ -935,6 +999,14 @@ class SlackReporter:
         services = self.uploads.services
         settings = await services.store.workspace_settings.get(workspace)
         expires = datetime.now(UTC).date() + timedelta(days=settings.default_share_expiry_days)
+        phi, with_link = settings.phi_display, outcome.kind == "dicom"
+        # Checked again now: the channel may have been shared with another organisation meanwhile.
+        client = self.uploads.slack(await self.uploads.bot_token(workspace))
+        facts = await services.channels.facts(client, workspace.key, workspace.team_id, self.job.channel_id)
+        if facts.external or not facts.known:
+            phi = PhiDisplay.HIDDEN
+            channel_settings = await services.store.channel_settings.get(workspace, self.job.channel_id)
+            with_link = with_link and facts.known and channel_settings.external_allowed
         names = Names.empty()
         cards: list[ui.StudyCard] = []
         # Several files of one study: the study's card, and its share link, are made once.
@@ -944,7 +1016,7 @@ class SlackReporter:
             handle = await self.uploads.postdicom(workspace, user_id=self.job.requested_by or "")
             names = await self._names(handle)
             for order in orders[: ui.MAX_CARDS]:
-                cards.append(await self._card(handle, order, expires, with_link=outcome.kind == "dicom"))
+                cards.append(await self._card(handle, order, expires, with_link=with_link))
         except (JobError, PostDicomError) as error:
             # The upload is done whatever happens here: say so, with the cards PostDICOM gave.
             logger.info(
@@ -956,7 +1028,7 @@ class SlackReporter:
                 self.name,
                 outcome,
                 cards,
-                settings.phi_display,
+                phi,
                 names,
                 expires=expires,
                 folder_path=self.job.options.folder_path,
@@ -1115,7 +1187,10 @@ def register(app: PacsApp) -> None:
             return
         response_url = str(metadata.get("response_url") or "")
         respond = AsyncRespond(response_url=response_url) if response_url else None
+        request.channel_id = channel
         try:
+            # The channel guard, as at the press of any button: the channel may have changed since.
+            await check_request(request)
             names = await uploads.verified_names(request.workspace, file_ids)
             settings = await store.channel_settings.get(request.workspace, channel)
             created, existing = await uploads.enqueue(
@@ -1182,9 +1257,9 @@ def register(app: PacsApp) -> None:
     app.bolt.event("message", matchers=[is_file_share])(on_file_share)
     app.bolt.event("message")(ignore)
     app.bolt.event("file_shared")(ignore)
-    app.action(ui.UPLOAD_ACTION, on_upload)
+    app.action(ui.UPLOAD_ACTION, on_upload, single_click=True)
     app.action(ui.ANONYMIZE_ACTION, on_anonymize)
-    app.action(ui.ATTACH_ACTION, on_attach)
+    app.action(ui.ATTACH_ACTION, on_attach, single_click=True)
     app.action(ui.IGNORE_ACTION, on_ignore)
     app.action(ui.RETRY_UPLOAD_ACTION, on_retry)
     app.action(ui.CREATE_FOLDERS_ACTION, on_create_folders)
@@ -1303,8 +1378,13 @@ def register(app: PacsApp) -> None:
         "channel",
         channel_command,
         summary="Choose what happens to DICOM shared in this channel (admins)",
-        usage="channel [auto|ask|off] [folder:<path>|folder:none] [anonymize:on|off]",
-        examples=("/pacs channel", "/pacs channel auto folder:Inbox/Slack", "/pacs channel ask anonymize:on"),
+        usage="channel [auto|ask|off] [folder:<path>|folder:none] [anonymize:on|off] | channel external allow|deny",
+        examples=(
+            "/pacs channel",
+            "/pacs channel auto folder:Inbox/Slack",
+            "/pacs channel ask anonymize:on",
+            _EXTERNAL_EXAMPLE,
+        ),
         admin_only=True,
     )
 
@@ -1314,6 +1394,53 @@ def _is_pdf(file: Mapping[str, Any]) -> bool:
     return str(file.get("filetype") or "").lower() == "pdf" or str(file.get("name") or "").lower().endswith(
         ".pdf"
     )
+
+
+_EXTERNAL_EXAMPLE = "/pacs channel external allow"
+
+
+async def configure_external(
+    uploads: Uploads, request: PacsRequest, current: ChannelSettings, words: Sequence[str]
+) -> None:
+    """Allow or refuse patient data in this channel when it is shared with another organisation (admins)."""
+    choice = words[0].lower() if len(words) == 1 else ""
+    if choice not in ("allow", "deny"):
+        raise UsageError("say allow or deny", _EXTERNAL_EXAMPLE)
+    await request.require_admin("allow patient data in a channel shared with another organisation")
+    channel = request.channel_id or ""
+    services = uploads.services
+    services.channels.forget(request.workspace.key, channel)
+    facts = await services.channels.facts(
+        request.client,
+        request.workspace.key,
+        request.installation_team_id or request.workspace.team_id,
+        channel,
+    )
+    if choice == "allow" and not facts.known:
+        raise UserFacingError(
+            "I am not in this channel, so I cannot see who shares it.",
+            hint="Invite me first, then run it again.",
+        )
+    if choice == "allow" and not facts.external:
+        await request.reply(
+            "This channel is not shared with another organisation; there is nothing to allow."
+        )
+        return
+    allowed = choice == "allow"
+    await services.store.channel_settings.save(
+        request.workspace, channel, current.model_copy(update={"external_allowed": allowed})
+    )
+    await request.audit(
+        "channel.external_allowed" if allowed else "channel.external_denied", AuditOutcome.SUCCEEDED
+    )
+    if allowed:
+        await request.reply(
+            f"Allowed here, in a channel shared with {facts.partners}. Cards in this channel hide patient "
+            "names, I ask before posting a link, and files from their members are uploaded only when "
+            "someone of this workspace presses Upload."
+        )
+    else:
+        await request.reply(f"Patient data stays out of this channel again (shared with {facts.partners}).")
 
 
 def _started_text(created: int, existing: int, *, anonymized: bool, instances: int = 0) -> str:
@@ -1346,6 +1473,9 @@ async def configure_channel(uploads: Uploads, request: PacsRequest, *, create_fo
     store = uploads.services.store
     current = await store.channel_settings.get(request.workspace, channel)
     words = split_words(request.text, ("folder", "anonymize"))
+    if words.words and words.words[0].lower() == "external":
+        await configure_external(uploads, request, current, words.words[1:])
+        return
     if not words.words and not words.options:
         await request.reply("Upload settings", ui.channel_settings_blocks(channel, current, changed=False))
         return
@@ -1383,6 +1513,7 @@ async def configure_channel(uploads: Uploads, request: PacsRequest, *, create_fo
         target_folder_uuid=folder_uuid,
         target_folder_path=folder_path,
         anonymize_by_default=anonymize,
+        external_allowed=current.external_allowed,
     )
     await store.channel_settings.save(request.workspace, channel, updated)
     await request.audit(

@@ -60,6 +60,8 @@ BOT_SCOPES = (
     # Unfurling the share links the app created (commands.unfurls).
     "links:read",
     "links:write",
+    # Naming the other organisation of a Slack Connect channel before anything is posted there.
+    "team:read",
 )
 
 COMMAND_MODULES: tuple[ModuleType, ...] = (

@@ -118,6 +118,12 @@ UPLOADED_BYTES = Counter(
     "Bytes sent to PostDICOM on upload sockets: DICOM files and documents, with their frame headers.",
     registry=REGISTRY,
 )
+SLACK_REQUESTS_REFUSED = Counter(
+    "pacsbot_slack_requests_refused",
+    "Requests to the Slack endpoint refused before any handler ran, by reason (bad_signature, stale...).",
+    ["reason"],
+    registry=REGISTRY,
+)
 SLACK_API_ERRORS = Counter(
     "pacsbot_slack_api_errors",
     "Slack Web API calls that failed (each attempt), by method and Slack error code or exception class.",

@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.app.replays import repeated_click
 from bot.app.request import PacsRequest
 from bot.app.router import CommandRouter, run_answering_errors
 from bot.app.services import Services
@@ -37,8 +38,12 @@ class PacsApp:
         """Build a request from a Bolt listener's arguments."""
         return PacsRequest.from_bolt(self.services, context, body, client, respond)
 
-    def action(self, action_id: str, handler: ActionHandler) -> None:
-        """Listen to a button or menu: ack at once, then run the handler with errors answered."""
+    def action(self, action_id: str, handler: ActionHandler, *, single_click: bool = False) -> None:
+        """Listen to a button or menu: ack at once, then run the handler with errors answered.
+
+        A replayed click does nothing; with ``single_click`` (buttons that create something), nor
+        does a double click.
+        """
 
         async def listener(
             ack: AsyncAck,
@@ -49,6 +54,10 @@ class PacsApp:
         ) -> None:
             await ack()
             request = self.request(context, body, client, respond)
+            if await repeated_click(
+                self.services.store.claims, request.workspace.key, body, single_click=single_click
+            ):
+                return
             action = (body.get("actions") or [{}])[0]
 
             async def run(pacs_request: PacsRequest) -> None:

@@ -15,6 +15,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.app.channels import ChannelFacts
 from bot.app.delivery import Answer, blocks_list, delete_through_response_url, deliver
 from bot.app.errors import NotAllowed, NotConnected, UserFacingError
 from bot.app.postdicom_clients import PostDicomAccess
@@ -22,7 +23,7 @@ from bot.app.services import Services
 from bot.postdicom import PostDicomClient
 from bot.store.audit import AuditOutcome
 from bot.store.connections import PostDicomConnection
-from bot.store.settings import WorkspaceSettings
+from bot.store.settings import PhiDisplay, WorkspaceSettings
 from bot.store.workspace import WorkspaceRef
 
 logger = logging.getLogger(__name__)
@@ -87,6 +88,14 @@ class PacsRequest:
     # The page of search results (page, encrypted query) a button was pressed in, to redraw it.
     results_page: tuple[int, str] | None = None
     bot_user_id: str | None = None
+    # Who sent it, as the payload says, and the installation whose credentials verified it.
+    team_id: str | None = None
+    user_team_id: str | None = None
+    installation_team_id: str | None = None
+    enterprise_id: str | None = None
+    installation_enterprise_id: str | None = None
+    # Set by the channel guard when the channel is shared with another organisation (and allowed).
+    external_channel: ChannelFacts | None = None
 
     @classmethod
     def from_bolt(
@@ -100,6 +109,8 @@ class PacsRequest:
         """Build a request from any Bolt listener's arguments."""
         channel = body.get("channel_id") or (body.get("channel") or {}).get("id") or context.channel_id
         user = body.get("user_id") or (body.get("user") or {}).get("id") or context.user_id or ""
+        user_team = (body.get("user") or {}).get("team_id") if isinstance(body.get("user"), Mapping) else None
+        installed = context.authorize_result
         return cls(
             services=services,
             workspace=workspace_of(context),
@@ -111,6 +122,11 @@ class PacsRequest:
             text=str(body.get("text") or ""),
             source=source_of(body),
             bot_user_id=context.bot_user_id,
+            team_id=context.team_id,
+            user_team_id=user_team or body.get("user_team"),
+            installation_team_id=installed.team_id if installed is not None else None,
+            enterprise_id=context.enterprise_id,
+            installation_enterprise_id=installed.enterprise_id if installed is not None else None,
         )
 
     # --- PostDICOM ---------------------------------------------------------------------------
@@ -142,8 +158,11 @@ class PacsRequest:
         )
 
     async def settings(self) -> WorkspaceSettings:
-        """Return the workspace's settings."""
-        return await self.services.store.workspace_settings.get(self.workspace)
+        """Return the workspace's settings; in a channel shared with another organisation, names are hidden."""
+        settings = await self.services.store.workspace_settings.get(self.workspace)
+        if self.external_channel is not None:
+            return settings.model_copy(update={"phi_display": PhiDisplay.HIDDEN})
+        return settings
 
     # --- permissions --------------------------------------------------------------------------
 

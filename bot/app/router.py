@@ -16,12 +16,13 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import metrics
-from bot.app.errors import NotAllowed, describe
+from bot.app.channel_guard import ChannelCheck, check_request
+from bot.app.errors import describe
 from bot.app.grammar import UsageError, near_word, split_command
+from bot.app.replays import repeated_click
 from bot.app.request import PacsRequest
 from bot.app.services import Services
-from bot.store import DecryptionError
-from bot.store.audit import AuditOutcome
+from bot.store import Purpose, TokenRefused
 from bot.ui.blocks import RETRY_ACTION, retry_message
 
 logger = logging.getLogger(__name__)
@@ -125,10 +126,15 @@ class CommandRouter:
     ) -> None:
         await ack()
         request = PacsRequest.from_bolt(self.services, context, body, client, respond)
+        if await repeated_click(self.services.store.claims, request.workspace.key, body, single_click=True):
+            return
         token = str((body.get("actions") or [{}])[0].get("value") or "")
         try:
-            text: str | None = self.services.store.cipher.decrypt_text(token)
-        except (DecryptionError, ValueError):
+            text: str | None = self.services.store.cipher.unseal(
+                Purpose.RETRY_BUTTON, request.workspace.key, token
+            )
+        except TokenRefused:
+            logger.info("a Retry button's token was refused for team %s", request.workspace.key)
             text = None
         if text is None:
             await request.reply(
@@ -147,28 +153,14 @@ class CommandRouter:
         request.text = rest
         # Admin-only subcommands (connect, settings…) show no patient data and must stay reachable,
         # or an admin could lock everyone out by allowing only a channel the bot has left.
-        handler = (
-            subcommand.handler if subcommand.admin_only else only_in_allowed_channels(subcommand.handler)
+        await run_answering_errors(
+            request,
+            subcommand.handler,
+            name=subcommand.name,
+            retry_text=text,
+            kind="command",
+            check=ChannelCheck.ADMIN if subcommand.admin_only else ChannelCheck.FULL,
         )
-        await run_answering_errors(request, handler, name=subcommand.name, retry_text=text, kind="command")
-
-
-def only_in_allowed_channels(handler: Handler) -> Handler:
-    """Wrap a handler so that it runs only in the channels the workspace's settings allow."""
-
-    async def guarded(request: PacsRequest) -> None:
-        settings = await request.settings()
-        if request.channel_id and not settings.allows_channel(request.channel_id):
-            await request.audit(
-                "pacs.channel_not_allowed", AuditOutcome.DENIED, error_code="channel_not_allowed"
-            )
-            allowed = ", ".join(f"<#{channel}>" for channel in settings.allowed_channels[:10])
-            raise NotAllowed(
-                "/pacs is not enabled in this channel.", hint=f"An admin allowed it in {allowed}."
-            )
-        await handler(request)
-
-    return guarded
 
 
 async def run_answering_errors(
@@ -178,18 +170,28 @@ async def run_answering_errors(
     name: str,
     retry_text: str | None = None,
     kind: str = "action",
+    check: ChannelCheck = ChannelCheck.FULL,
 ) -> None:
-    """Run a handler; a failure becomes a short message to the user (with Retry where it may help)."""
+    """Check who asks and where (the channel guard), run a handler; a failure becomes a short message."""
     with request.services.handling():
         # Called after the ack: let the other requests of a burst be acked before working.
         await request.services.acks.settled()
-        await _run_answering_errors(request, handler, name=name, retry_text=retry_text, kind=kind)
+        await _run_answering_errors(
+            request, handler, name=name, retry_text=retry_text, kind=kind, check=check
+        )
 
 
 async def _run_answering_errors(
-    request: PacsRequest, handler: Handler, *, name: str, retry_text: str | None, kind: str
+    request: PacsRequest,
+    handler: Handler,
+    *,
+    name: str,
+    retry_text: str | None,
+    kind: str,
+    check: ChannelCheck,
 ) -> None:
     try:
+        await check_request(request, check)
         await handler(request)
     except UsageError as error:
         metrics.count_handled(kind, name, error)
@@ -205,7 +207,9 @@ async def _run_answering_errors(
         if message.retryable and retry_text is not None:
             # The button carries the command encrypted: it may name a patient, and any replica
             # may receive the click.
-            token = request.services.store.cipher.encrypt_text(retry_text)
+            token = request.services.store.cipher.seal(
+                Purpose.RETRY_BUTTON, request.workspace.key, retry_text
+            )
             if len(token) <= MAX_BUTTON_VALUE:
                 blocks = retry_message(f":x: {message.text}", token)
         await request.reply(f":x: {message.text}", blocks)

@@ -14,6 +14,7 @@ from typing import Protocol
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.app import metrics
 from bot.app.factory import build_app
@@ -21,6 +22,7 @@ from bot.app.health import Readiness
 from bot.app.pacs_app import PacsApp
 from bot.app.preconnect import preconnect_single_workspace
 from bot.app.services import Services
+from bot.app.verification import Refusal, VerifiedBody, refusal_body, verify
 from bot.logs import remember_settings_secrets
 from bot.settings import RunMode, Settings
 from bot.store import Cipher
@@ -66,10 +68,27 @@ def web_app(app: PacsApp, settings: Settings) -> web.Application:
     application = web.Application()
     readiness = Readiness(app.services)
 
+    signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+
     async def slack_endpoint(request: web.Request) -> web.Response:
         started = time.perf_counter()
+        verified = await _verified(request, signing_secret)
+        if isinstance(verified, Refusal):
+            metrics.SLACK_REQUESTS_REFUSED.labels(verified.value).inc()
+            # One short line: never the body, which may hold keys and patient names.
+            logger.info(
+                "refused a request to %s: %s (%s bytes)",
+                EVENTS_PATH,
+                verified.value,
+                request.content_length if request.content_length is not None else "unknown",
+            )
+            return web.Response(status=verified.status, text=refusal_body(), content_type="application/json")
         with app.services.acks.answering():
-            bolt_request = await to_bolt_request(request)
+            bolt_request = AsyncBoltRequest(
+                body=verified.text,
+                query=request.query_string,
+                headers=request.headers,  # type: ignore[arg-type]  # Bolt reads any mapping of headers
+            )
             bolt_response = await app.bolt.async_dispatch(bolt_request)
         if request.method == "POST":
             metrics.observe_ack(bolt_request.body, time.perf_counter() - started)
@@ -110,6 +129,15 @@ def web_app(app: PacsApp, settings: Settings) -> web.Application:
     application.router.add_get(METRICS_PATH, metrics_page)
     application.on_cleanup.append(stop_readiness)
     return application
+
+
+async def _verified(request: web.Request, signing_secret: str) -> VerifiedBody | Refusal:
+    """Read a request's body and check its signature, before Bolt (which would log a refused body)."""
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return Refusal.TOO_LARGE
+    return verify(signing_secret, request.headers, body)
 
 
 @contextlib.asynccontextmanager

@@ -13,6 +13,7 @@ import aiohttp
 
 from bot.app.acks import PendingAcks
 from bot.app.admins import AdminDirectory
+from bot.app.channels import ChannelDirectory
 from bot.app.delivery import Answer
 from bot.app.dictionaries import Dictionaries
 from bot.app.kept import Kept
@@ -41,6 +42,8 @@ class Services:
     undelivered: Kept[Answer] = field(default_factory=Kept)
     # Modal context too big for private_metadata (a card among many in an upload message).
     modal_context: Kept[str] = field(default_factory=lambda: Kept(ttl_seconds=6 * 60 * 60.0))
+    # Which channels are shared with another organisation (Slack Connect), as Slack last said.
+    channels: ChannelDirectory = field(default_factory=ChannelDirectory)
 
     @classmethod
     async def create(cls, settings: Settings, *, cipher: Cipher, upgrade_database: bool = True) -> Self:

@@ -8,7 +8,7 @@ rows. This package knows nothing of Slack listeners, commands or Block Kit.
 from bot.store.audit import AuditEntry, AuditLog, AuditOutcome
 from bot.store.clock import Clock, utc_now
 from bot.store.connections import ConnectionRepository, PostDicomConnection
-from bot.store.crypto import Cipher, DecryptionError, EncryptionKeyError
+from bot.store.crypto import Cipher, DecryptionError, EncryptionKeyError, Purpose, TokenRefused
 from bot.store.database import DEFAULT_DATABASE_URL, Database, DatabaseURLError, parse_database_url
 from bot.store.jobs import (
     BackoffPolicy,
@@ -56,7 +56,9 @@ __all__ = [
     "Permission",
     "PhiDisplay",
     "PostDicomConnection",
+    "Purpose",
     "Store",
+    "TokenRefused",
     "UploadJob",
     "UploadJobRepository",
     "UploadMode",

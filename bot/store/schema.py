@@ -30,6 +30,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -139,6 +140,7 @@ class ChannelSettingsRow(Base):
     target_folder_uuid: Mapped[str | None] = mapped_column(String(UUID_LENGTH))
     target_folder_path: Mapped[str | None] = mapped_column(String(500))
     anonymize_by_default: Mapped[bool] = mapped_column(Boolean)
+    external_allowed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     updated_at: Mapped[datetime]
 
 
@@ -152,6 +154,16 @@ class UserLinkRow(Base):
     slack_user_id: Mapped[str] = mapped_column(String(SLACK_ID_LENGTH), primary_key=True)
     postdicom_user_uuid: Mapped[str] = mapped_column(String(UUID_LENGTH))
     linked_at: Mapped[datetime]
+
+
+class InteractionClaimRow(Base):
+    """An interaction already acted on (a click, a submission): a replay finds its claim and does nothing."""
+
+    __tablename__ = "interaction_claims"
+    __table_args__ = (Index(None, "claimed_at"),)
+
+    claim_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    claimed_at: Mapped[datetime]
 
 
 class AuditRow(Base):

@@ -113,6 +113,8 @@ class ChannelSettings(_Value):
     target_folder_uuid: str | None = None
     target_folder_path: str | None = None
     anonymize_by_default: bool = False
+    # A channel shared with another organisation (Slack Connect) that an admin allowed by name.
+    external_allowed: bool = False
 
 
 class WorkspaceSettingsRepository:
@@ -213,6 +215,7 @@ class ChannelSettingsRepository:
             "target_folder_uuid": settings.target_folder_uuid,
             "target_folder_path": settings.target_folder_path,
             "anonymize_by_default": settings.anonymize_by_default,
+            "external_allowed": settings.external_allowed,
             "updated_at": self._clock(),
         }
         statement = upsert(
@@ -242,4 +245,5 @@ def _channel_settings(row: ChannelSettingsRow) -> ChannelSettings:
         target_folder_uuid=row.target_folder_uuid,
         target_folder_path=row.target_folder_path,
         anonymize_by_default=row.anonymize_by_default,
+        external_allowed=bool(row.external_allowed),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.store.audit import AuditLog
+from bot.store.claims import InteractionClaims
 from bot.store.clock import Clock, utc_now
 from bot.store.connections import ConnectionRepository
 from bot.store.created_links import CreatedLinkRepository
@@ -48,6 +49,7 @@ class Store:
         self.audit = AuditLog(database, clock=clock)
         self.subscriptions = SubscriptionRepository(database, cipher, clock=clock)
         self.created_links = CreatedLinkRepository(database, cipher, clock=clock)
+        self.claims = InteractionClaims(database, clock=clock)
         self.upload_jobs = UploadJobRepository(database, cipher, clock=clock, backoff=backoff)
         self.oauth_states = OneTimeOAuthStateStore(
             database, expiration_seconds=oauth_state_expiration_seconds

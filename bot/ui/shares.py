@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
     CheckboxesElement,
     DatePickerElement,
@@ -17,7 +18,7 @@ from slack_sdk.models.views import View
 
 from bot.postdicom import PatientOrder
 from bot.store import PhiDisplay
-from bot.ui.blocks import JsonBlock, context, escape, option, section, to_json
+from bot.ui.blocks import JsonBlock, button, context, escape, option, section, to_json
 from bot.ui.cards import brief
 from bot.ui.orders import Names, order_blocks
 
@@ -30,6 +31,8 @@ ADDRESS_BLOCK, PASSWORD_BLOCK, EXPIRY_BLOCK, DOWNLOAD_BLOCK = (
 )
 FIELD_ACTION = "value"
 DOWNLOAD_OPTION = "download"
+# The button that posts a share link in a channel shared with another organisation, once confirmed.
+SHARE_EXTERNAL_ACTION = "share.external_confirm"
 
 
 def link(url: str, label: str) -> str:
@@ -153,3 +156,20 @@ def unfurl_blocks(
         else f"PostDICOM share link · {_terms(expires, can_download)}"
     )
     return to_json([*order_blocks(order, phi, names), context(terms)])
+
+
+def external_share_confirm_blocks(
+    order: PatientOrder, names: Names, *, partners: str, value: str, expires: date, can_download: bool
+) -> list[JsonBlock]:
+    """Ask before posting a link in a channel another organisation shares, naming that organisation."""
+    blocks: list[Block] = [
+        section(
+            f":globe_with_meridians: This channel is shared with *{escape(partners)}*. Everyone there, "
+            "including their members, will be able to open the study with the link until it "
+            f"{_terms(expires, can_download)}. Post it here?"
+        ),
+        *order_blocks(order, PhiDisplay.HIDDEN, names),
+        ActionsBlock(elements=[button("Post the link here", SHARE_EXTERNAL_ACTION, value, style="primary")]),
+        context("Only you can see this. Nothing is posted unless you press the button."),
+    ]
+    return to_json(blocks)

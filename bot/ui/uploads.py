@@ -370,10 +370,18 @@ def prompt_blocks(
     anonymize_by_default: bool,
     folder_path: str | None,
     problems: Sequence[str] = (),
+    shared_with: str | None = None,
 ) -> list[JsonBlock]:
     """Ask the person who shared DICOM whether to upload it: Upload / Upload anonymized… / Ignore."""
     where = f" into *{escape(folder_path)}*" if folder_path else ""
     blocks: list[Block] = [section(f":inbox_tray: {escape(what)}. Upload to PostDICOM{where}?")]
+    if shared_with:
+        blocks.append(
+            context(
+                f":globe_with_meridians: This channel is shared with *{escape(shared_with)}*: "
+                "the card posted here will hide the patient's name."
+            )
+        )
     elements = []
     if anonymize_by_default:
         elements.append(button("Upload anonymized", UPLOAD_ACTION, value, style="primary"))
@@ -390,6 +398,25 @@ def prompt_blocks(
         context("Only you can see this. Anonymized uploads replace names and IDs before anything leaves.")
     )
     return to_json(blocks)
+
+
+def members_prompt(file_count: int, shared_with: str, value: str) -> tuple[str, list[JsonBlock]]:
+    """Ask this workspace's members, with no patient data, whether another organisation's files go to PostDICOM."""
+    files = f"{file_count} file{'s' if file_count != 1 else ''}"
+    text = f"Someone from {shared_with} shared {files} here. Upload to PostDICOM?"
+    blocks: list[Block] = [
+        section(
+            f":inbox_tray: Someone from *{escape(shared_with)}* shared {files} here. Nothing is uploaded "
+            "unless a member of this workspace chooses to."
+        ),
+        ActionsBlock(
+            elements=[
+                button("Upload", UPLOAD_ACTION, value, style="primary"),
+                button("Ignore", IGNORE_ACTION, value),
+            ]
+        ),
+    ]
+    return text, to_json(blocks)
 
 
 def attach_prompt_blocks(document_names: Sequence[str], order_summary: str, value: str) -> list[JsonBlock]:

@@ -154,7 +154,8 @@ async def test_a_slack_connect_file_is_looked_up_with_files_info(
     pacs: Scenario, emulator: PostDicomEmulator
 ) -> None:
     channel = pacs.demo.partner_channel
-    await set_channel(pacs, UploadMode.AUTO, channel=channel)
+    # An admin allowed this Slack Connect channel; the file is a member's of this workspace.
+    await set_channel(pacs, UploadMode.AUTO, channel=channel, external_allowed=True)
     study = new_uid()
     upload = await share(pacs, "partner.dcm", ct_image(study=study), channel=channel)
     assert upload.message_event.payload["event"]["files"][0]["file_access"] == "check_file_info"

@@ -28,6 +28,7 @@ async def set_channel(
     channel: Channel | None = None,
     anonymize: bool = False,
     folder: tuple[str, str] | None = None,
+    external_allowed: bool = False,
 ) -> None:
     """Save a channel's upload settings directly (the command has its own tests)."""
     await world.app.services.store.channel_settings.save(
@@ -38,6 +39,7 @@ async def set_channel(
             anonymize_by_default=anonymize,
             target_folder_uuid=folder[0] if folder else None,
             target_folder_path=folder[1] if folder else None,
+            external_allowed=external_allowed,
         ),
     )
 

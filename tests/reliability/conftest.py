@@ -68,9 +68,11 @@ def speed_up_retries(store: Store) -> None:
 
 
 async def enable_uploads(store: Store, workspace: WorkspaceRef, *channel_ids: str) -> None:
-    """Upload at once in these channels."""
+    """Upload at once in these channels (allowed by an admin, should one be shared with another organisation)."""
     for channel_id in channel_ids:
-        await store.channel_settings.save(workspace, channel_id, ChannelSettings(upload_mode=UploadMode.AUTO))
+        await store.channel_settings.save(
+            workspace, channel_id, ChannelSettings(upload_mode=UploadMode.AUTO, external_allowed=True)
+        )
 
 
 async def jobs_of(store: Store, workspace: WorkspaceRef, workload: Workload) -> list[UploadJob]:

@@ -311,6 +311,23 @@ async def test_conversations_info(bot_client: AsyncWebClient, workspace: DemoWor
     assert lounge["is_member"] is False
 
 
+async def test_team_info_names_the_own_team_and_slack_connect_partners_only(
+    bot_client: AsyncWebClient, workspace: DemoWorkspace, slack: SlackStub
+) -> None:
+    own = (await bot_client.team_info())["team"]
+    partner = (await bot_client.team_info(team=workspace.partner_team.id))["team"]
+    assert own["id"] == workspace.team.id
+    assert partner == {
+        "id": workspace.partner_team.id,
+        "name": "Partner Imaging Center",
+        "domain": workspace.partner_team.domain,
+    }
+    stranger = slack.state.add_team("Unrelated Clinic")
+    with pytest.raises(SlackApiError) as raised:
+        await bot_client.team_info(team=stranger.id)
+    assert raised.value.response["error"] == "team_not_found"
+
+
 async def test_conversations_replies_answers_a_thread_parent_first_a_page_at_a_time(
     bot_client: AsyncWebClient, workspace: DemoWorkspace
 ) -> None:

@@ -46,7 +46,9 @@ async def test_a_button_carrying_another_accounts_order_does_nothing_and_says_so
         return [reply.text + json.dumps(reply.blocks) for reply in replies] or None
 
     replies = await eventually(answered, what="the app's refusal")
-    assert any("refused" in reply or "not" in reply for reply in replies), replies
+    # Exactly one answer, and it is the refusal: PostDICOM would not show this account the order.
+    assert len(replies) == 1, replies
+    assert replies[0].startswith(":x: PostDICOM refused to do that (GetPatientOrderProperties)."), replies
     # Nothing of the other clinic's changed, was shared or deleted, and nothing of it was shown.
     assert not emulator.state.shares_of(OTHER_ACCOUNT_KEY)
     assert order.flags == flags_before
@@ -70,22 +72,41 @@ async def test_a_command_naming_a_team_that_never_installed_the_app_reaches_no_a
     frames = postdicom_frames(emulator)
     answer = await deliver(world.app.events_url, payload.signed(world.signing_secret))
     assert answer.status == 200
-    reply = await world.ephemeral(demo.partner, "not connected")
+    reply = await world.ephemeral(demo.partner, "did not come from a member of the workspace")
     assert "Search results" not in reply.text
     assert postdicom_frames(emulator) == frames
+    await refused_and_audited(world, "installation_team_mismatch")
 
 
-async def test_a_button_with_a_forged_team_id_reaches_no_account(
-    world: Scenario, emulator: PostDicomEmulator
+async def refused_and_audited(world: Scenario, code: str) -> None:
+    """The refusal left an audit entry naming how the teams disagreed."""
+    entries = await world.app.services.store.audit.recent(world.workspace, limit=20)
+    assert any(entry.action == "request.refused" and entry.error_code == code for entry in entries), entries
+
+
+@pytest.mark.parametrize(
+    ("forgery", "code"),
+    [
+        ("team", "installation_team_mismatch"),
+        ("user_team", "user_team_mismatch"),
+        ("both", "installation_team_mismatch"),
+    ],
+)
+async def test_a_button_whose_teams_disagree_is_refused_and_logged(
+    world: Scenario, emulator: PostDicomEmulator, forgery: str, code: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     await world.command(world.demo.member, "search mod:CT")
     card = await world.ephemeral(world.demo.member, "Search results")
     payload = world.slack.payloads.block_actions(user=world.demo.member, action_id=SHARE_ACTION, message=card)
-    payload.payload["team"] = {"id": "T0FORGED01", "domain": "forged"}
-    payload.payload["user"] = {**payload.payload["user"], "team_id": "T0FORGED01"}
+    if forgery in ("team", "both"):
+        payload.payload["team"] = {"id": "T0FORGED01", "domain": "forged"}
+    if forgery in ("user_team", "both"):
+        payload.payload["user"] = {**payload.payload["user"], "team_id": "T0FORGED01"}
     frames, shares = postdicom_frames(emulator), len(emulator.state.shares)
     answer = await deliver(world.app.events_url, payload.signed(world.signing_secret))
     assert answer.status == 200
-    await world.ephemeral(world.demo.member, "not connected")
+    await world.ephemeral(world.demo.member, "did not come from a member of the workspace")
     assert postdicom_frames(emulator) == frames
     assert len(emulator.state.shares) == shares
+    assert any(code in record.getMessage() for record in caplog.records if record.levelname == "WARNING")
+    await refused_and_audited(world, code)

@@ -22,6 +22,7 @@ EXPECTED_TABLES = {
     "alembic_version",
     "audit_log",
     "channel_settings",
+    "interaction_claims",
     "postdicom_connections",
     "slack_bots",
     "slack_installations",

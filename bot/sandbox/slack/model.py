@@ -25,6 +25,7 @@ DEFAULT_BOT_SCOPES: tuple[str, ...] = (
     "groups:history",
     "links:read",
     "links:write",
+    "team:read",
 )
 
 

@@ -147,6 +147,7 @@ class WebApi:
             "views.publish": _Method(self._views_publish, _BOT_OR_USER),
             "files.info": _Method(self._files_info, _BOT_OR_USER, ("files:read",)),
             "users.info": _Method(self._users_info, _BOT_OR_USER, ("users:read",)),
+            "team.info": _Method(self._team_info, _BOT_OR_USER, ("team:read",)),
             "users.lookupByEmail": _Method(self._users_lookup_by_email, _BOT_OR_USER, ("users:read.email",)),
             "usergroups.users.list": _Method(self._usergroups_users_list, _BOT_OR_USER, ("usergroups:read",)),
             "conversations.info": _Method(
@@ -495,6 +496,19 @@ class WebApi:
     def _users_info(self, grant: TokenGrant, params: _Params) -> JsonObject:
         user = self._visible_user(grant, params.text("user"))
         return {"user": user.to_api(include_email="users:read.email" in grant.scopes)}
+
+    def _team_info(self, grant: TokenGrant, params: _Params) -> JsonObject:
+        """Describe the token's team, or a team it shares a Slack Connect channel with."""
+        own = str(grant.team_id)
+        wanted = params.text("team") or own
+        team = self.state.teams.get(wanted)
+        shares_a_channel = any(
+            {channel.team_id, *channel.connected_team_ids} >= {own, wanted}
+            for channel in self.state.channels.values()
+        )
+        if team is None or (wanted != own and not shares_a_channel):
+            raise SlackRejection("team_not_found")
+        return {"team": {"id": team.id, "name": team.name, "domain": team.domain}}
 
     def _users_lookup_by_email(self, grant: TokenGrant, params: _Params) -> JsonObject:
         user = self.state.user_by_email(str(grant.team_id), params.required("email", "users_not_found"))
