@@ -59,7 +59,9 @@ def register(app: PacsApp) -> None:
                 hint="Remove one with `/pacs subscriptions` first.",
             )
         if (
-            await card_phi_for_channel(request.client, channel, (await request.settings()).phi_display)
+            await card_phi_for_channel(
+                request.services, request.client, request.workspace, channel, await request.settings()
+            )
             is None
         ):
             raise NotAllowed(

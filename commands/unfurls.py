@@ -37,7 +37,9 @@ async def unfurl(request: PacsRequest, channel_id: str, message_ts: str, urls: l
     if not known_links:
         return
     settings = await request.settings()
-    phi = await card_phi_for_channel(request.client, channel_id, settings.phi_display)
+    phi = await card_phi_for_channel(
+        request.services, request.client, request.workspace, channel_id, settings
+    )
     if phi is None:
         return
     lookup = await Lookup.start(request)

@@ -1,37 +1,47 @@
 """Whether a card the app posts on its own (a subscription event, an unfurl) may go to a channel, and how.
 
-This is the single hook for the external-channel policy: the channel guard of the external-channel
-work (issue 15) replaces the body of :func:`card_phi_for_channel`; every unasked card calls it.
+The same policy as the channel guard of commands and buttons (bot/app/channel_guard.py), for the
+cards nobody asked for in that moment: a channel the workspace's admins left out of the allowed
+list, or one Slack will not describe, gets nothing; a channel shared with another organisation
+gets nothing unless an admin allowed it with `/pacs channel external allow`, and then only the
+Hidden card.
 """
 
 from __future__ import annotations
 
 import logging
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.store import PhiDisplay
+from bot.app.services import Services
+from bot.store import PhiDisplay, WorkspaceRef, WorkspaceSettings
 
 logger = logging.getLogger(__name__)
 
 
 async def card_phi_for_channel(
-    client: AsyncWebClient, channel_id: str, workspace_phi: PhiDisplay
+    services: Services,
+    client: AsyncWebClient,
+    workspace: WorkspaceRef,
+    channel_id: str,
+    settings: WorkspaceSettings,
 ) -> PhiDisplay | None:
     """Return how much patient data a card may show in a channel; None means post nothing there."""
-    try:
-        response = await client.conversations_info(channel=channel_id)
-    except SlackApiError as error:
-        # Unknown channel: the card must not go anywhere we cannot vouch for.
+    if not settings.allows_channel(channel_id):
+        logger.info("not posting a card to %s of team %s: not an allowed channel", channel_id, workspace.key)
+        return None
+    facts = await services.channels.facts(client, workspace.key, workspace.team_id, channel_id)
+    if not facts.known:
         logger.warning(
-            "not posting a card to %s: conversations.info said %s",
-            channel_id,
-            error.response.get("error") if error.response else "nothing",
+            "not posting a card to %s of team %s: Slack will not describe it", channel_id, workspace.key
         )
         return None
-    channel = response.get("channel") or {}
-    # A Slack Connect channel has members outside the hospital: they see no patient name or ID.
-    if channel.get("is_ext_shared") or channel.get("is_shared") or channel.get("is_pending_ext_shared"):
-        return PhiDisplay.HIDDEN
-    return workspace_phi
+    if not facts.external:
+        return settings.phi_display
+    if not (await services.store.channel_settings.get(workspace, channel_id)).external_allowed:
+        logger.info(
+            "not posting a card to %s of team %s: shared with another organisation", channel_id, workspace.key
+        )
+        return None
+    # Members of the other organisation read it: no patient name or ID, whatever the workspace shows.
+    return PhiDisplay.HIDDEN

@@ -322,12 +322,14 @@ class SubscriptionPoller:
         by_subscription: defaultdict[int, list[PendingEvent]] = defaultdict(list)
         for event in pending:
             by_subscription[event.subscription_id].append(event)
-        workspace_phi = (await self._services.store.workspace_settings.get(workspace)).phi_display
+        settings = await self._services.store.workspace_settings.get(workspace)
         for subscription_id, events in by_subscription.items():
             subscription = subscriptions.get(subscription_id)
             if subscription is None:  # unsubscribed since the poll began; its events went with it
                 continue
-            phi = await card_phi_for_channel(client, subscription.channel_id, workspace_phi)
+            phi = await card_phi_for_channel(
+                self._services, client, workspace, subscription.channel_id, settings
+            )
             if phi is None:
                 continue
             orders = [(event.kind, PatientOrder.model_validate_json(event.order_json)) for event in events]

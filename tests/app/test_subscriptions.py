@@ -23,6 +23,7 @@ from bot.ui.subscriptions import UNSUBSCRIBE_ACTION
 from commands.subscriptions import POLLER_KEY
 from tests.app.harness import Scenario, connected_scenario, eventually
 from tests.app.pacs_world import account, order_where, posted, rendered, save_settings
+from tests.security.test_channels import allow_external
 
 EXPLICIT_POLLS = {"PACSBOT_SUBSCRIPTION_POLL_SECONDS": "3600"}
 
@@ -179,12 +180,16 @@ async def test_the_unsubscribe_button_removes_it(tmp_path: Path, emulator: PostD
         assert await world.app.services.store.subscriptions.of_workspace(world.workspace) == []
 
 
-async def test_an_urgent_flag_and_an_external_channel_card_hides_the_patient(
+async def test_an_external_channel_subscribes_only_once_allowed_and_its_cards_hide_the_patient(
     tmp_path: Path, emulator: PostDicomEmulator
 ) -> None:
     async with connected_scenario(tmp_path, emulator, **EXPLICIT_POLLS) as world:
         await save_settings(world, phi_display=PhiDisplay.FULL)
         channel = world.demo.partner_channel
+        await world.command(world.demo.member, "subscribe mod:CT events:urgent", channel)
+        await world.ephemeral(world.demo.member, "shared with")
+        assert await world.app.services.store.subscriptions.of_workspace(world.workspace) == []
+        await allow_external(world)
         await world.command(world.demo.member, "subscribe mod:CT events:urgent", channel)
         await posted(world, channel, "subscribed this channel")
         await poller_of(world.app).poll_workspace(world.workspace, force=True)

@@ -11,6 +11,7 @@ from bot.store import PhiDisplay
 from tests.app.harness import Scenario, connected_scenario, eventually
 from tests.app.pacs_world import posted, save_settings
 from tests.app.test_subscriptions import EXPLICIT_POLLS
+from tests.security.test_channels import allow_external
 
 
 async def share_url(world: Scenario, emulator: PostDicomEmulator) -> str:
@@ -40,11 +41,25 @@ async def test_a_pasted_share_link_unfurls_into_the_card(tmp_path: Path, emulato
         assert "PostDICOM share link" in shown
 
 
-async def test_in_an_external_channel_the_unfurl_hides_the_patient(
+async def test_in_an_external_channel_nothing_unfurls_until_an_admin_allows_it(
     tmp_path: Path, emulator: PostDicomEmulator
 ) -> None:
     async with connected_scenario(tmp_path, emulator, **EXPLICIT_POLLS) as world:
         await save_settings(world, phi_display=PhiDisplay.FULL)
+        url = await share_url(world, emulator)
+        refused = await paste(world, world.demo.partner_channel, url)
+        # A later link in #general proves the first event was handled (events run in order).
+        known = await paste(world, world.demo.general, url)
+        await eventually(lambda: known.unfurls.get(url), what="the #general unfurl")
+        assert refused.unfurls == {}
+
+
+async def test_in_an_allowed_external_channel_the_unfurl_hides_the_patient(
+    tmp_path: Path, emulator: PostDicomEmulator
+) -> None:
+    async with connected_scenario(tmp_path, emulator, **EXPLICIT_POLLS) as world:
+        await save_settings(world, phi_display=PhiDisplay.FULL)
+        await allow_external(world)
         url = await share_url(world, emulator)
         message = await paste(world, world.demo.partner_channel, url)
         unfurl = await eventually(lambda: message.unfurls.get(url), what="the unfurl")

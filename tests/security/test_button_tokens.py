@@ -19,7 +19,7 @@ from bot.store import Purpose
 from bot.store.crypto import BUTTON_TOKEN_MAX_AGE_SECONDS
 from bot.store.schema import ConnectionRow
 from bot.ui.blocks import RETRY_ACTION, button, retry_message, to_json
-from bot.ui.orders import PAGE_ACTION
+from bot.ui.orders import NEXT_PAGE_ACTION
 from tests.app.harness import Scenario
 
 
@@ -38,7 +38,7 @@ async def press(world: Scenario, action_id: str, value: str) -> None:
     blocks = (
         retry_message(":x: failed", value)
         if action_id == RETRY_ACTION
-        else to_json([ActionsBlock(elements=[button("Next ▶", PAGE_ACTION, value)])])
+        else to_json([ActionsBlock(elements=[button("Next ▶", NEXT_PAGE_ACTION, value)])])
     )
     card = world.slack.state.post_ephemeral(
         world.demo.general, world.demo.member, text="old", blocks=blocks, bot_id=world.demo.bot.bot_id
@@ -71,10 +71,10 @@ async def test_an_expired_page_button_does_nothing(world: Scenario, emulator: Po
     old = time.time() - BUTTON_TOKEN_MAX_AGE_SECONDS - 3600
     token = cipher.seal(Purpose.PAGE_BUTTON, world.workspace.key, "mod:CT", issued_at=old)
     before = frames(emulator)
-    await press(world, PAGE_ACTION, f"2:{token}")
+    await press(world, NEXT_PAGE_ACTION, f"2:{token}")
     await world.ephemeral(world.demo.member, "That page is from an older search")
     assert frames(emulator) == before
     # The same query sealed today pages.
     fresh = cipher.seal(Purpose.PAGE_BUTTON, world.workspace.key, "mod:CT")
-    await press(world, PAGE_ACTION, f"1:{fresh}")
+    await press(world, NEXT_PAGE_ACTION, f"1:{fresh}")
     await world.ephemeral(world.demo.member, "found")
