@@ -11,6 +11,7 @@ from typing import Self
 
 import aiohttp
 
+from bot.app.accounts import PostDicomAccounts
 from bot.app.acks import PendingAcks
 from bot.app.admins import AdminDirectory
 from bot.app.channels import ChannelDirectory
@@ -44,6 +45,11 @@ class Services:
     modal_context: Kept[str] = field(default_factory=lambda: Kept(ttl_seconds=6 * 60 * 60.0))
     # Which channels are shared with another organisation (Slack Connect), as Slack last said.
     channels: ChannelDirectory = field(default_factory=ChannelDirectory)
+    # Every workspace's client and dictionaries, resolved from its stored connection.
+    accounts: PostDicomAccounts = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.accounts = PostDicomAccounts(self.store, self.postdicom, self.dictionaries)
 
     @classmethod
     async def create(cls, settings: Settings, *, cipher: Cipher, upgrade_database: bool = True) -> Self:
@@ -69,8 +75,7 @@ class Services:
         """Close the workspace's PostDICOM client and delete its install, keys and settings."""
         # Shutdown waits for it like any handler: a deletion cut short could leave keys behind.
         with self.handling():
-            await self.postdicom.drop(workspace.key)
-            self.dictionaries.invalidate(workspace.key)
+            await self.accounts.release(workspace)
             await self.store.delete_workspace(workspace)
 
     @contextlib.contextmanager
