@@ -48,6 +48,10 @@ class PostDicomAccounts:
     clients: PostDicomClients
     dictionaries: Dictionaries
 
+    def __post_init__(self) -> None:
+        # The dictionaries were loaded with a client: they follow it out (idle, bound, new keys).
+        self.clients.on_release.append(self.dictionaries.invalidate)
+
     async def connection(self, workspace: WorkspaceRef) -> PostDicomConnection:
         """Return the workspace's PostDICOM connection, or raise NotConnected."""
         connection = await self.store.connections.get(workspace)
@@ -81,4 +85,5 @@ class PostDicomAccounts:
     async def release(self, workspace: WorkspaceRef) -> None:
         """Close the workspace's client and forget its dictionaries (after disconnect or uninstall)."""
         await self.clients.drop(workspace.key)
+        # Also when no client was open: the dictionaries may outlive one closed while loading them.
         self.dictionaries.invalidate(workspace.key)

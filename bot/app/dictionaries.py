@@ -21,6 +21,8 @@ from bot.postdicom import AccountUser, DicomNode, FlagGroup, Folder, PostDicomCl
 V = TypeVar("V")
 MAX_FOLDERS = 2000
 MAX_FOLDER_DEPTH = 8
+# What is cached per workspace: the cache holds this many entries per open client at most.
+DICTIONARY_KINDS = ("flags", "user_groups", "users", "nodes", "folders")
 
 
 @dataclass(frozen=True, slots=True)

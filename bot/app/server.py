@@ -155,7 +155,7 @@ async def running(
     background: list[BackgroundService] = []
     try:
         app = build_app(settings, services)
-        metrics.install(cache=services.dictionaries.cache)
+        metrics.install(cache=services.dictionaries.cache, clients=services.postdicom)
         metrics.instrument_slack_client(app.bolt.client)
         # Before the first request can arrive: a command answered in between would be told the
         # workspace is not connected (the fault suite's restarted process was).

@@ -16,7 +16,7 @@ from bot.app.acks import PendingAcks
 from bot.app.admins import AdminDirectory
 from bot.app.channels import ChannelDirectory
 from bot.app.delivery import Answer
-from bot.app.dictionaries import Dictionaries
+from bot.app.dictionaries import DICTIONARY_KINDS, Dictionaries, SingleFlightCache
 from bot.app.kept import Kept
 from bot.app.postdicom_clients import PostDicomClients
 from bot.settings import Settings
@@ -66,9 +66,14 @@ class Services:
                 http,
                 timeout=settings.postdicom_timeout_seconds,
                 upload_sockets=settings.postdicom_upload_sockets,
+                idle_seconds=settings.postdicom_idle_seconds,
+                max_clients=settings.postdicom_max_clients,
             ),
             admins=AdminDirectory(),
-            dictionaries=Dictionaries(default_ttl_seconds=settings.cache_ttl_seconds),
+            dictionaries=Dictionaries(
+                default_ttl_seconds=settings.cache_ttl_seconds,
+                cache=SingleFlightCache(maxsize=settings.postdicom_max_clients * len(DICTIONARY_KINDS)),
+            ),
         )
 
     async def forget_workspace(self, workspace: WorkspaceRef) -> None:
