@@ -211,6 +211,18 @@ class Uploads:
         # The files of a share finishing in this process make their study cards one at a time,
         # so a study's share link is made once (another replica may still make its own).
         self.share_locks: TTLCache[str, asyncio.Lock] = TTLCache(maxsize=10_000, ttl=3600)
+        self.services.per_workspace.append(self)
+
+    # --- per workspace ----------------------------------------------------------------------------
+
+    def workspaces(self) -> set[str]:
+        """Return the workspaces with downloads kept or jobs running in this process."""
+        return self.kept.workspaces() | self.workers.workspaces()
+
+    async def release(self, workspace_key: str) -> None:
+        """Remove the workspace's kept downloads and stop its jobs whose rows are gone."""
+        await self.kept.drop_workspace(workspace_key)
+        await self.workers.drop_vanished()
 
     # --- Slack access ---------------------------------------------------------------------------
 

@@ -82,8 +82,12 @@ class PostDicomAccounts:
         )
         return Names.of(flags, users, groups)
 
-    async def release(self, workspace: WorkspaceRef) -> None:
+    def workspaces(self) -> set[str]:
+        """Return the workspaces with an open client or cached dictionaries."""
+        return set(self.clients.workspaces()) | self.dictionaries.cache.workspaces()
+
+    async def release(self, workspace_key: str) -> None:
         """Close the workspace's client and forget its dictionaries (after disconnect or uninstall)."""
-        await self.clients.drop(workspace.key)
+        await self.clients.drop(workspace_key)
         # Also when no client was open: the dictionaries may outlive one closed while loading them.
-        self.dictionaries.invalidate(workspace.key)
+        self.dictionaries.invalidate(workspace_key)

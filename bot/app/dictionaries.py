@@ -86,6 +86,10 @@ class SingleFlightCache:
         ]:
             self._values.pop(key, None)
 
+    def workspaces(self) -> set[str]:
+        """Return the workspaces with something cached."""
+        return {workspace_key for workspace_key, _ in list(self._values.keys())}
+
     def __len__(self) -> int:
         return len(self._values)
 

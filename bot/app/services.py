@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Self
+from typing import Protocol, Self
 
 import aiohttp
 
@@ -23,6 +23,16 @@ from bot.settings import Settings
 from bot.store import Cipher, Database, Store, WorkspaceRef
 
 logger = logging.getLogger(__name__)
+
+
+class WorkspaceState(Protocol):
+    """Something a replica keeps per workspace (clients, caches, kept files), let go when it leaves."""
+
+    def workspaces(self) -> set[str]:
+        """Return the workspaces this holds something for."""
+
+    async def release(self, workspace_key: str) -> None:
+        """Let go of everything held for the workspace, at once."""
 
 
 @dataclass
@@ -47,9 +57,13 @@ class Services:
     channels: ChannelDirectory = field(default_factory=ChannelDirectory)
     # Every workspace's client and dictionaries, resolved from its stored connection.
     accounts: PostDicomAccounts = field(init=False)
+    # What this replica keeps per workspace; command modules add theirs (kept downloads, jobs).
+    per_workspace: list[WorkspaceState] = field(init=False)
+    _watch: asyncio.Task[None] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.accounts = PostDicomAccounts(self.store, self.postdicom, self.dictionaries)
+        self.per_workspace = [self.accounts, self.admins]
 
     @classmethod
     async def create(cls, settings: Settings, *, cipher: Cipher, upgrade_database: bool = True) -> Self:
@@ -77,11 +91,46 @@ class Services:
         )
 
     async def forget_workspace(self, workspace: WorkspaceRef) -> None:
-        """Close the workspace's PostDICOM client and delete its install, keys and settings."""
+        """Delete the workspace's install, keys, settings and jobs, then let go of what it held here."""
         # Shutdown waits for it like any handler: a deletion cut short could leave keys behind.
         with self.handling():
-            await self.accounts.release(workspace)
+            # The rows go first: the database is what tells every replica the workspace left.
             await self.store.delete_workspace(workspace)
+            await self.release_workspace(workspace.key)
+
+    async def release_workspace(self, workspace_key: str) -> None:
+        """Let go of the workspace's client, caches, kept downloads and running jobs in this replica."""
+        for state in self.per_workspace:
+            try:
+                await state.release(workspace_key)
+            except Exception:
+                logger.exception(
+                    "releasing what workspace %s held failed (%s)", workspace_key, type(state).__name__
+                )
+
+    async def release_departed(self) -> list[str]:
+        """Let go of what this replica holds for workspaces the database no longer connects; return them."""
+        held: set[str] = set()
+        for state in self.per_workspace:
+            held |= state.workspaces()
+        departed = sorted(held - await self.store.connections.connected(held))
+        for workspace_key in departed:
+            logger.info("workspace %s is no longer connected; releasing what it held here", workspace_key)
+            await self.release_workspace(workspace_key)
+        return departed
+
+    def watch_departures(self, every_seconds: float) -> None:
+        """Check every so often for workspaces that left through another replica."""
+        if self._watch is None:
+            self._watch = asyncio.create_task(self._watch_departures(every_seconds), name="departures")
+
+    async def _watch_departures(self, every_seconds: float) -> None:
+        while True:
+            await asyncio.sleep(every_seconds)
+            try:
+                await self.release_departed()
+            except Exception as error:
+                logger.warning("could not check for departed workspaces (%s)", type(error).__name__)
 
     @contextlib.contextmanager
     def handling(self) -> Iterator[None]:
@@ -111,6 +160,10 @@ class Services:
     async def close(self) -> None:
         """Close PostDICOM sockets, the HTTP session and the database, in that order."""
         await self.drain(self.settings.shutdown_grace_seconds)
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
         await self.postdicom.close_all()
         await self.http.close()
         await self.store.database.dispose()
