@@ -44,7 +44,7 @@ from bot import __version__
 from bot.app.dictionaries import SingleFlightCache
 from bot.app.errors import UserFacingError
 from bot.app.grammar import UsageError
-from bot.app.postdicom_clients import PostDicomClients, Release
+from bot.app.postdicom_clients import Eviction, PostDicomClients
 from bot.postdicom import PostDicomError
 from bot.postdicom.transport import set_default_observer
 from bot.store import Store, UploadState
@@ -344,7 +344,7 @@ class PostDicomClientMetrics:
         """Record how long opening a client took."""
         POSTDICOM_CLIENT_OPEN_SECONDS.labels("reopen" if reopened else "first").observe(seconds)
 
-    def released(self, reason: Release) -> None:
+    def released(self, reason: Eviction) -> None:
         """Count a client leaving the registry."""
         POSTDICOM_CLIENT_RELEASES.labels(reason.value).inc()
 

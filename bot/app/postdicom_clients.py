@@ -51,7 +51,7 @@ class PostDicomAccess:
     revision: str
 
 
-class Release(enum.StrEnum):
+class Eviction(enum.StrEnum):
     """Why a client left the registry."""
 
     IDLE = "idle"
@@ -66,7 +66,7 @@ class ClientsObserver(Protocol):
     def opened(self, seconds: float, *, reopened: bool) -> None:
         """A client was opened for a workspace, ``reopened`` if it had one before that was released."""
 
-    def released(self, reason: Release) -> None:
+    def released(self, reason: Eviction) -> None:
         """A client left the registry."""
 
 
@@ -161,7 +161,7 @@ class PostDicomClients:
                     return self._use(workspace_id, entry)
                 if entry is not None:
                     logger.info("PostDICOM credentials of workspace %s changed; reconnecting", workspace_id)
-                    self._remove(workspace_id, Release.KEYS_CHANGED, wait_for_work=True)
+                    self._remove(workspace_id, Eviction.KEYS_CHANGED, wait_for_work=True)
                 return await self._open(workspace_id, access)
         finally:
             opening.callers -= 1
@@ -179,14 +179,14 @@ class PostDicomClients:
         while len(self._entries) >= self.max_clients:
             oldest = next(iter(self._entries))
             logger.info("%d PostDICOM clients are open; closing the least recently used", len(self._entries))
-            self._remove(oldest, Release.BOUND, wait_for_work=True)
+            self._remove(oldest, Eviction.BOUND, wait_for_work=True)
         self._entries[workspace_id] = _Entry(access.revision, client, self._clock(), client.calls_started)
         if self.observer is not None:
             self.observer.opened(time.perf_counter() - started, reopened=workspace_id in self._had_client)
         self._had_client[workspace_id] = True
         return client
 
-    def _remove(self, workspace_id: str, reason: Release, *, wait_for_work: bool) -> PostDicomClient | None:
+    def _remove(self, workspace_id: str, reason: Eviction, *, wait_for_work: bool) -> PostDicomClient | None:
         entry = self._entries.pop(workspace_id, None)
         if entry is None:
             return None
@@ -219,7 +219,7 @@ class PostDicomClients:
                 idle.append(workspace_id)
         for workspace_id in idle:
             logger.debug("closing the idle PostDICOM client of workspace %s", workspace_id)
-            self._remove(workspace_id, Release.IDLE, wait_for_work=True)
+            self._remove(workspace_id, Eviction.IDLE, wait_for_work=True)
         return len(idle)
 
     def _start_sweeping(self) -> None:
@@ -245,7 +245,7 @@ class PostDicomClients:
 
     async def drop(self, workspace_id: str) -> None:
         """Close and forget the workspace's client at once (after disconnect or uninstall)."""
-        client = self._remove(workspace_id, Release.DROPPED, wait_for_work=False)
+        client = self._remove(workspace_id, Eviction.DROPPED, wait_for_work=False)
         if client is not None:
             await client.close()
 
