@@ -75,6 +75,9 @@ class _Registry:
             if len(self._values) != before:
                 ordered = sorted(self._values, key=len, reverse=True)
                 self._pattern = re.compile("|".join(re.escape(value) for value in ordered))
+                # re keeps its last 512 patterns: every earlier, shorter version of this one would
+                # stay there, a copy per workspace seen (this holds a reference to the current one).
+                re.purge()
 
     def redact(self, text: str) -> str:
         pattern = self._pattern
