@@ -196,19 +196,18 @@ async def test_a_dictionary_leaves_with_its_client(tmp_path: Path, emulator: Pos
 async def test_the_next_command_reopens_an_idle_client_transparently(
     tmp_path: Path, emulator: PostDicomEmulator
 ) -> None:
-    async with connected_scenario(tmp_path, emulator, PACSBOT_POSTDICOM_IDLE_SECONDS="0.2") as world:
+    async with connected_scenario(tmp_path, emulator, PACSBOT_POSTDICOM_IDLE_SECONDS="0.5") as world:
         clients = world.app.services.postdicom
         await search(world, "search compressedsamples ct1")
-        assert len(clients) == 1
         await eventually(lambda: len(clients) == 0, what="the idle client to close")
         page = generate_latest(metrics.REGISTRY).decode()
         assert 'pacsbot_postdicom_client_evictions_total{reason="idle"}' in page
+        assert 'pacsbot_postdicom_clients{state="open"} 0.0' in page
 
+        # Reopened as the command needs it; whether it is still open by now depends on the clock.
         await search(world, "search compressedsamples ct1")
-        assert len(clients) == 1
         page = generate_latest(metrics.REGISTRY).decode()
         assert 'pacsbot_postdicom_client_open_seconds_count{kind="reopen"}' in page
-        assert 'pacsbot_postdicom_clients{state="open"} 1.0' in page
 
 
 async def search(world: Scenario, text: str) -> None:
