@@ -745,19 +745,12 @@ class Uploads:
         except (JobError, PostDicomError):
             return ""
         settings = await self.services.store.workspace_settings.get(workspace)
-        dictionaries, key = self.services.dictionaries, workspace.key
         try:
-            flags, users, groups = await asyncio.gather(
-                dictionaries.flags(key, handle.client, handle.user_uuid, ttl=settings.cache_ttl_seconds),
-                dictionaries.users(key, handle.client, handle.user_uuid, ttl=settings.cache_ttl_seconds),
-                dictionaries.user_groups(
-                    key, handle.client, handle.user_uuid, ttl=settings.cache_ttl_seconds
-                ),
-            )
+            names = await self.services.accounts.names(workspace, handle, ttl=settings.cache_ttl_seconds)
         except PostDicomError:
             # Without the dictionaries the line still says which order, with ids for names.
-            return order_summary(order, settings.phi_display, Names.empty())
-        return order_summary(order, settings.phi_display, Names.of(flags, users, groups))
+            names = Names.empty()
+        return order_summary(order, settings.phi_display, names)
 
     async def _order(
         self, handle: PostDicomHandle, order_uuid: str, institution_uuid: str | None

@@ -72,13 +72,15 @@ class PostDicomAccounts:
             client, connection.acting_user_uuid, connection.default_institution_uuid, connection
         )
 
-    async def names(self, workspace: WorkspaceRef, handle: PostDicomHandle) -> Names:
+    async def names(
+        self, workspace: WorkspaceRef, handle: PostDicomHandle, *, ttl: float | None = None
+    ) -> Names:
         """Return the dictionaries that turn flag, user and group ids into names (cached)."""
         key, client, user = workspace.key, handle.client, handle.user_uuid
         flags, users, groups = await asyncio.gather(
-            self.dictionaries.flags(key, client, user),
-            self.dictionaries.users(key, client, user),
-            self.dictionaries.user_groups(key, client, user),
+            self.dictionaries.flags(key, client, user, ttl),
+            self.dictionaries.users(key, client, user, ttl),
+            self.dictionaries.user_groups(key, client, user, ttl),
         )
         return Names.of(flags, users, groups)
 
