@@ -71,7 +71,13 @@ class Services:
         database = Database(settings.database_url)
         if upgrade_database:
             await database.upgrade()
-        http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_connect=10))
+        # Each open PostDICOM client holds a WebSocket (and its uploads more) in this session's
+        # connector: aiohttp's default of 100 connections would stall the 101st workspace.
+        connections = settings.postdicom_max_clients * (1 + settings.postdicom_upload_sockets) + 100
+        http = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=10),
+            connector=aiohttp.TCPConnector(limit=connections),
+        )
         return cls(
             settings=settings,
             store=Store(database, cipher, slack_client_id=settings.slack_client_id),
