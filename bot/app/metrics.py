@@ -162,6 +162,7 @@ def bounded_reason(reason: str) -> str:
     """Keep a failure reason as a metric label only when it looks like an error code or class name."""
     return reason if _REASON.fullmatch(reason) else OTHER
 
+
 POSTDICOM_CLIENT_RELEASES = Counter(
     "pacsbot_postdicom_client_evictions",
     "PostDICOM clients closed by the app, by reason: idle, bound (too many open), keys_changed, dropped.",
