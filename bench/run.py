@@ -26,6 +26,7 @@ from bench import (
     bench_headers,
     bench_subscriptions,
     bench_upload_sockets,
+    bench_workspaces,
     postdicom_emulator,
 )
 from bench.processes import Machine
@@ -64,6 +65,10 @@ async def _deidentify(quick: bool) -> list[Table]:
     return [await bench_deidentify.deidentify_memory(gigabytes=0.25 if quick else 1.0)]
 
 
+async def _workspaces(quick: bool) -> list[Table]:
+    return [await bench_workspaces.many_workspaces(quick=quick)]
+
+
 async def _emulator(quick: bool) -> list[Table]:
     """Fold in the emulator's own benchmark (search latency over many orders, concurrent clients)."""
     args = postdicom_emulator.parse_args(
@@ -98,6 +103,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "deidentify": _deidentify,
     "emulator": _emulator,
     "subscriptions": _subscriptions,
+    "workspaces": _workspaces,
 }
 
 
@@ -164,6 +170,10 @@ def document(
         "- The emulator's `latency` fault delays every reply by a fixed time: it stands for a "
         "PostDICOM region far away, which is what concurrency and parallel sockets hide.",
         "- Peak RSS is the measured process's own `ru_maxrss`, read after the work.",
+        "- The many-workspaces run installs every workspace in the app's database (as OAuth and "
+        "`/pacs connect` would) with its own emulator account; its socket counts come from the app's "
+        "`/proc/self/fd` and `/proc/self/net/tcp`, its RSS at end from `/proc/self/statm`, answers "
+        "from when the Slack stub received each command's `response_url` post.",
         "",
         "## Tables",
         "",

@@ -60,28 +60,46 @@ _BODY_MARKERS = ("body:", "request body", "for the request (")
 BODY_WITHHELD = "[body withheld]"
 
 
+# A PostDICOM key. Each workspace brings two; kept in a set, they cost nothing per log line.
+_GUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
+
+
 class _Registry:
-    """Values that must never be printed, longest first so that overlaps mask fully."""
+    """Values that must never be printed: keys in a set, the rest longest first in one pattern."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._guids: set[str] = set()
         self._values: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
 
     def add(self, values: Iterable[str]) -> None:
         with self._lock:
             before = len(self._values)
-            self._values.update(value for value in values if len(value) >= _MIN_REMEMBERED_LENGTH)
+            for value in values:
+                if _GUID.fullmatch(value):
+                    # One alternation of every workspace's keys would grow, and slow every log
+                    # line, with each workspace that ever connected.
+                    self._guids.add(value.lower())
+                elif len(value) >= _MIN_REMEMBERED_LENGTH:
+                    self._values.add(value)
             if len(self._values) != before:
                 ordered = sorted(self._values, key=len, reverse=True)
                 self._pattern = re.compile("|".join(re.escape(value) for value in ordered))
+                # re keeps its last 512 patterns: every earlier, shorter version of this one would
+                # stay there (this holds a reference to the current one).
+                re.purge()
 
     def redact(self, text: str) -> str:
+        guids = self._guids
+        if guids:
+            text = _GUID.sub(lambda match: MASK if match.group(0).lower() in guids else match.group(0), text)
         pattern = self._pattern
         return pattern.sub(MASK, text) if pattern is not None else text
 
     def clear(self) -> None:
         with self._lock:
+            self._guids.clear()
             self._values.clear()
             self._pattern = None
 

@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     postdicom_upload_sockets: int = Field(
         default=4, ge=1, le=32, validation_alias="PACSBOT_POSTDICOM_UPLOAD_SOCKETS"
     )
+    # One deployment serves every workspace that installs the app: a client unused this long is
+    # closed (and reopened by the next request), and at most this many stay open at once.
+    postdicom_idle_seconds: float = Field(
+        default=600.0, gt=0, validation_alias="PACSBOT_POSTDICOM_IDLE_SECONDS"
+    )
+    postdicom_max_clients: int = Field(default=400, ge=1, validation_alias="PACSBOT_POSTDICOM_MAX_CLIENTS")
 
     host: str = Field(default="0.0.0.0", validation_alias="PACSBOT_HOST")  # noqa: S104 - a server inside a container
     port: int = Field(default=3000, ge=1, le=65535, validation_alias="PACSBOT_PORT")

@@ -211,6 +211,18 @@ class Uploads:
         # The files of a share finishing in this process make their study cards one at a time,
         # so a study's share link is made once (another replica may still make its own).
         self.share_locks: TTLCache[str, asyncio.Lock] = TTLCache(maxsize=10_000, ttl=3600)
+        self.services.per_workspace.append(self)
+
+    # --- per workspace ----------------------------------------------------------------------------
+
+    def workspaces(self) -> set[str]:
+        """Return the workspaces with downloads kept or jobs running in this process."""
+        return self.kept.workspaces() | self.workers.workspaces()
+
+    async def release(self, workspace_key: str) -> None:
+        """Remove the workspace's kept downloads and stop its jobs whose rows are gone."""
+        await self.kept.drop_workspace(workspace_key)
+        await self.workers.drop_vanished()
 
     # --- Slack access ---------------------------------------------------------------------------
 
@@ -329,16 +341,10 @@ class Uploads:
 
     # --- PostDICOM access -----------------------------------------------------------------------
 
-    async def postdicom(self, workspace: WorkspaceRef, *, user_id: str = "") -> PostDicomHandle:
+    async def postdicom(self, workspace: WorkspaceRef) -> PostDicomHandle:
         """Return the workspace's PostDICOM handle, or raise a user-facing error when it is not ready."""
-        request = PacsRequest(
-            services=self.services,
-            workspace=workspace,
-            user_id=user_id,
-            client=self.slack(await self.bot_token(workspace)),
-        )
         try:
-            return await request.postdicom()
+            return await self.services.accounts.handle(workspace)
         except NotConnected:
             raise JobError(
                 "This workspace is no longer connected to PostDICOM; an admin can reconnect it with `/pacs connect`.",
@@ -739,19 +745,12 @@ class Uploads:
         except (JobError, PostDicomError):
             return ""
         settings = await self.services.store.workspace_settings.get(workspace)
-        dictionaries, key = self.services.dictionaries, workspace.key
         try:
-            flags, users, groups = await asyncio.gather(
-                dictionaries.flags(key, handle.client, handle.user_uuid, ttl=settings.cache_ttl_seconds),
-                dictionaries.users(key, handle.client, handle.user_uuid, ttl=settings.cache_ttl_seconds),
-                dictionaries.user_groups(
-                    key, handle.client, handle.user_uuid, ttl=settings.cache_ttl_seconds
-                ),
-            )
+            names = await self.services.accounts.names(workspace, handle, ttl=settings.cache_ttl_seconds)
         except PostDicomError:
             # Without the dictionaries the line still says which order, with ids for names.
-            return order_summary(order, settings.phi_display, Names.empty())
-        return order_summary(order, settings.phi_display, Names.of(flags, users, groups))
+            names = Names.empty()
+        return order_summary(order, settings.phi_display, names)
 
     async def _order(
         self, handle: PostDicomHandle, order_uuid: str, institution_uuid: str | None
@@ -817,7 +816,7 @@ class SlackJobHost:
 
     async def postdicom(self, job: UploadJob) -> PostDicomTarget:
         """Return the client, acting user, institution and folder for the job's upload."""
-        handle = await self.uploads.postdicom(job.workspace, user_id=job.requested_by or "")
+        handle = await self.uploads.postdicom(job.workspace)
         institution = handle.institution_uuid
         if institution is None and handle.client.account is not None:
             institutions = handle.client.account.institutions()
@@ -1013,7 +1012,7 @@ class SlackReporter:
         carded = await self._carded_by_others()
         orders = [order for order in outcome.orders if order.patient_order_uuid.lower() not in carded]
         try:
-            handle = await self.uploads.postdicom(workspace, user_id=self.job.requested_by or "")
+            handle = await self.uploads.postdicom(workspace)
             names = await self._names(handle)
             for order in orders[: ui.MAX_CARDS]:
                 cards.append(await self._card(handle, order, expires, with_link=with_link))
@@ -1046,16 +1045,10 @@ class SlackReporter:
         return carded
 
     async def _names(self, handle: PostDicomHandle) -> Names:
-        dictionaries, key = self.uploads.services.dictionaries, self.job.workspace.key
         try:
-            flags, users, groups = await asyncio.gather(
-                dictionaries.flags(key, handle.client, handle.user_uuid),
-                dictionaries.users(key, handle.client, handle.user_uuid),
-                dictionaries.user_groups(key, handle.client, handle.user_uuid),
-            )
+            return await self.uploads.services.accounts.names(self.job.workspace, handle)
         except PostDicomError:
             return Names.empty()
-        return Names.of(flags, users, groups)
 
     async def _card(
         self, handle: PostDicomHandle, order: PatientOrder, expires: date, *, with_link: bool
@@ -1497,7 +1490,7 @@ async def configure_channel(uploads: Uploads, request: PacsRequest, *, create_fo
         if folder.strip().lower() in ("", "none", "-"):
             folder_uuid = folder_path = None
         else:
-            handle = await uploads.postdicom(request.workspace, user_id=request.user_id)
+            handle = await uploads.postdicom(request.workspace)
             folder_path = "/".join(part.strip() for part in folder.strip("/").split("/") if part.strip())
             missing = await uploads.missing_folders(handle, folder_path) if folder_path else []
             if missing and not create_folders:

@@ -24,6 +24,15 @@ class AdminDirectory:
         self._cache[key] = admin
         return admin
 
+    def workspaces(self) -> set[str]:
+        """Return the workspaces with remembered answers."""
+        return {team_key for team_key, _ in list(self._cache.keys())}
+
+    async def release(self, workspace_key: str) -> None:
+        """Forget the answers about one workspace's users."""
+        for key in [key for key in list(self._cache.keys()) if key[0] == workspace_key]:
+            self._cache.pop(key, None)
+
     def forget(self) -> None:
         """Drop every remembered answer."""
         self._cache.clear()

@@ -21,6 +21,8 @@ from bot.postdicom import AccountUser, DicomNode, FlagGroup, Folder, PostDicomCl
 V = TypeVar("V")
 MAX_FOLDERS = 2000
 MAX_FOLDER_DEPTH = 8
+# What is cached per workspace: the cache holds this many entries per open client at most.
+DICTIONARY_KINDS = ("flags", "user_groups", "users", "nodes", "folders")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,10 @@ class SingleFlightCache:
             key for key in list(self._values.keys()) if key[0] == workspace_key and kind in (None, key[1])
         ]:
             self._values.pop(key, None)
+
+    def workspaces(self) -> set[str]:
+        """Return the workspaces with something cached."""
+        return {workspace_key for workspace_key, _ in list(self._values.keys())}
 
     def __len__(self) -> int:
         return len(self._values)

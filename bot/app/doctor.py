@@ -22,8 +22,9 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from sqlalchemy import Boolean, String, column, select, table
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.app.accounts import access_of
 from bot.app.factory import web_client
-from bot.app.health import access_of, connected_workspaces
+from bot.app.health import connected_workspaces
 from bot.app.postdicom_clients import PostDicomAccess, PostDicomClients
 from bot.logs import remember_settings_secrets
 from bot.postdicom import AuthenticationError, PostDicomError, RequestTimeout, TransportError

@@ -6,6 +6,7 @@ import logging
 from types import ModuleType
 from urllib.parse import urlsplit
 
+from cachetools import LRUCache
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
@@ -120,19 +121,22 @@ def build_bolt(settings: Settings, services: Services) -> AsyncApp:
     if settings.slack_client_id is not None and installations is not None:
         assert settings.slack_client_secret is not None  # noqa: S101 - settings validate the pair
         client_secret = settings.slack_client_secret.get_secret_value()
+        # Bolt calls auth.test on every request unless its authorize caches.
+        authorize = AsyncInstallationStoreAuthorize(
+            logger=logger,
+            installation_store=installations,
+            client_id=settings.slack_client_id,
+            client_secret=client_secret,
+            cache_enabled=True,
+            client=client,
+        )
+        # Bolt's cache is a dict that keeps every workspace ever seen: bounded like the clients.
+        authorize.authorize_result_cache = LRUCache(maxsize=settings.postdicom_max_clients)  # type: ignore[assignment]
         return AsyncApp(
             signing_secret=signing_secret,
             client=client,
             request_verification_enabled=settings.mode is not RunMode.SOCKET,
-            # Bolt calls auth.test on every request unless its authorize caches.
-            authorize=AsyncInstallationStoreAuthorize(  # type: ignore[arg-type]  # Bolt takes an AsyncAuthorize too
-                logger=logger,
-                installation_store=installations,
-                client_id=settings.slack_client_id,
-                client_secret=client_secret,
-                cache_enabled=True,
-                client=client,
-            ),
+            authorize=authorize,  # type: ignore[arg-type]  # Bolt takes an AsyncAuthorize too
             oauth_settings=AsyncOAuthSettings(
                 client_id=settings.slack_client_id,
                 client_secret=client_secret,

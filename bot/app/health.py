@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.app.postdicom_clients import PostDicomAccess
+from bot.app.accounts import access_of
 from bot.app.services import Services
 from bot.postdicom import PostDicomError
 from bot.store import PostDicomConnection, Store, WorkspaceRef
@@ -49,13 +49,6 @@ async def connected_workspaces(store: Store) -> list[PostDicomConnection]:
         if connection is not None:
             connections.append(connection)
     return connections
-
-
-def access_of(connection: PostDicomConnection) -> PostDicomAccess:
-    """Return what a client needs to reach a connection's account."""
-    return PostDicomAccess(
-        connection.api_key, connection.account_key, connection.router_url, revision=str(connection.version)
-    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,6 @@ runs the action at once; several give a picker; none says so.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -119,14 +118,7 @@ class Lookup:
 
     async def names(self) -> Names:
         """Return the dictionaries that turn flag, user and group ids into names (cached)."""
-        dictionaries = self.request.services.dictionaries
-        key, client = self.request.workspace.key, self.handle.client
-        flags, users, groups = await asyncio.gather(
-            dictionaries.flags(key, client, self.user),
-            dictionaries.users(key, client, self.user),
-            dictionaries.user_groups(key, client, self.user),
-        )
-        return Names.of(flags, users, groups)
+        return await self.request.services.accounts.names(self.request.workspace, self.handle)
 
     async def institution_uuids(self, typed: str) -> list[str]:
         """Resolve an institution name to its UUID, refusing an unknown or ambiguous one."""

@@ -25,7 +25,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
@@ -44,6 +44,7 @@ from bot import __version__
 from bot.app.dictionaries import SingleFlightCache
 from bot.app.errors import UserFacingError
 from bot.app.grammar import UsageError
+from bot.app.postdicom_clients import Eviction, PostDicomClients
 from bot.postdicom import PostDicomError
 from bot.postdicom.transport import set_default_observer
 from bot.store import Store, UploadState
@@ -160,6 +161,21 @@ _REASON = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 def bounded_reason(reason: str) -> str:
     """Keep a failure reason as a metric label only when it looks like an error code or class name."""
     return reason if _REASON.fullmatch(reason) else OTHER
+
+
+POSTDICOM_CLIENT_RELEASES = Counter(
+    "pacsbot_postdicom_client_evictions",
+    "PostDICOM clients closed by the app, by reason: idle, bound (too many open), keys_changed, dropped.",
+    ["reason"],
+    registry=REGISTRY,
+)
+POSTDICOM_CLIENT_OPEN_SECONDS = Histogram(
+    "pacsbot_postdicom_client_open_seconds",
+    "Time to open a workspace's PostDICOM client, first time or reopening one closed when idle or evicted.",
+    ["kind"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+    registry=REGISTRY,
+)
 
 
 def outcome_of(error: BaseException | None) -> str:
@@ -322,16 +338,57 @@ class _CacheCollector(Collector):
         return self.collect()
 
 
+class PostDicomClientMetrics:
+    """The client registry's observer: openings (first or again) and evictions by reason."""
+
+    def opened(self, seconds: float, *, reopened: bool) -> None:
+        """Record how long opening a client took."""
+        POSTDICOM_CLIENT_OPEN_SECONDS.labels("reopen" if reopened else "first").observe(seconds)
+
+    def released(self, reason: Eviction) -> None:
+        """Count a client leaving the registry."""
+        POSTDICOM_CLIENT_RELEASES.labels(reason.value).inc()
+
+
+class _ClientsCollector(Collector):
+    """Open PostDICOM clients, read from the live registries at scrape time."""
+
+    def __init__(self) -> None:
+        self.registries: weakref.WeakSet[PostDicomClients] = weakref.WeakSet()
+
+    def collect(self) -> Iterable[Metric]:
+        """Yield the open clients gauge, and the clients waiting for their work to end to close."""
+        registries = list(self.registries)
+        family = GaugeMetricFamily(
+            "pacsbot_postdicom_clients",
+            "PostDICOM clients (one WebSocket each): open ones, and closing ones waiting for their work to end.",
+            labels=["state"],
+        )
+        family.add_metric(["open"], sum(len(registry) for registry in registries))
+        family.add_metric(["closing"], sum(registry.clients_closing for registry in registries))
+        yield family
+
+    def describe(self) -> Iterable[Metric]:
+        """Describe the gauge (its current values will do)."""
+        return self.collect()
+
+
 _CACHES = _CacheCollector()
 REGISTRY.register(_CACHES)
+_CLIENTS = _ClientsCollector()
+REGISTRY.register(_CLIENTS)
 _POSTDICOM = PostDicomMetrics()
+_POSTDICOM_CLIENTS = PostDicomClientMetrics()
 
 
-def install(*, cache: SingleFlightCache | None = None) -> None:
-    """Start counting PostDICOM requests process-wide, and watch a dictionary cache."""
+def install(*, cache: SingleFlightCache | None = None, clients: PostDicomClients | None = None) -> None:
+    """Start counting PostDICOM requests process-wide, and watch a dictionary cache and client registry."""
     set_default_observer(_POSTDICOM)
     if cache is not None:
         _CACHES.caches.add(cache)
+    if clients is not None:
+        clients.observer = _POSTDICOM_CLIENTS
+        _CLIENTS.registries.add(clients)
 
 
 async def refresh_upload_jobs(store: Store) -> None:

@@ -15,28 +15,17 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.app.accounts import PostDicomHandle as PostDicomHandle
 from bot.app.channels import ChannelFacts
 from bot.app.delivery import Answer, blocks_list, delete_through_response_url, deliver
-from bot.app.errors import NotAllowed, NotConnected, UserFacingError
-from bot.app.postdicom_clients import PostDicomAccess
+from bot.app.errors import NotAllowed
 from bot.app.services import Services
-from bot.postdicom import PostDicomClient
 from bot.store.audit import AuditOutcome
 from bot.store.connections import PostDicomConnection
 from bot.store.settings import PhiDisplay, WorkspaceSettings
 from bot.store.workspace import WorkspaceRef
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class PostDicomHandle:
-    """A ready client with the user the app acts as and the workspace's default institution."""
-
-    client: PostDicomClient
-    user_uuid: str
-    institution_uuid: str | None
-    connection: PostDicomConnection
 
 
 def workspace_of(context: AsyncBoltContext) -> WorkspaceRef:
@@ -133,29 +122,11 @@ class PacsRequest:
 
     async def connection(self) -> PostDicomConnection:
         """Return the workspace's PostDICOM connection, or raise NotConnected."""
-        connection = await self.services.store.connections.get(self.workspace)
-        if connection is None:
-            raise NotConnected()
-        return connection
+        return await self.services.accounts.connection(self.workspace)
 
     async def postdicom(self) -> PostDicomHandle:
         """Return the workspace's ready PostDICOM client and acting user (connects on first use)."""
-        connection = await self.connection()
-        if connection.acting_user_uuid is None:
-            raise UserFacingError(
-                "PostDICOM is connected but no acting user was chosen.",
-                hint="Ask a workspace admin to finish `/pacs connect`.",
-            )
-        access = PostDicomAccess(
-            api_key=connection.api_key,
-            account_key=connection.account_key,
-            router_url=connection.router_url,
-            revision=str(connection.version),
-        )
-        client = await self.services.postdicom.get(self.workspace.key, access)
-        return PostDicomHandle(
-            client, connection.acting_user_uuid, connection.default_institution_uuid, connection
-        )
+        return await self.services.accounts.handle(self.workspace)
 
     async def settings(self) -> WorkspaceSettings:
         """Return the workspace's settings; in a channel shared with another organisation, names are hidden."""

@@ -155,8 +155,10 @@ async def running(
     background: list[BackgroundService] = []
     try:
         app = build_app(settings, services)
-        metrics.install(cache=services.dictionaries.cache)
+        metrics.install(cache=services.dictionaries.cache, clients=services.postdicom)
         metrics.instrument_slack_client(app.bolt.client)
+        # A workspace that uninstalls through another replica leaves this one within a poll.
+        services.watch_departures(settings.upload_poll_seconds)
         # Before the first request can arrive: a command answered in between would be told the
         # workspace is not connected (the fault suite's restarted process was).
         if settings.postdicom_api_key is not None and settings.slack_bot_token is not None:

@@ -154,6 +154,18 @@ class KeptDownloads:
             self._forget(key)
             await self._settled()
 
+    def workspaces(self) -> set[str]:
+        """Return the workspaces that have downloads kept here."""
+        return {workspace_key for workspace_key, _ in self._entries}
+
+    async def drop_workspace(self, workspace_key: str) -> int:
+        """Remove every download kept for a workspace (it uninstalled the app); return how many."""
+        keys = [key for key in self._entries if key[0] == workspace_key]
+        for key in keys:
+            self._forget(key)
+        await self._settled()
+        return len(keys)
+
     def _expire(self, key: KeptKey, entry: _Entry) -> None:
         if self._entries.get(key) is entry:
             self._forget(key)

@@ -127,6 +127,7 @@ class UploadWorkers:
         self._wake = asyncio.Event()
         self._main: asyncio.Task[None] | None = None
         self._running: dict[str, asyncio.Task[None]] = {}
+        self._job_workspaces: dict[str, str] = {}
         self._workspaces: Counter[WorkspaceRef] = Counter()
         self._lost: set[str] = set()
         self._critical: set[asyncio.Future[Any]] = set()
@@ -161,6 +162,25 @@ class UploadWorkers:
         if released:
             await self._release(released)
         logger.info("upload workers stopped; %d job(s) released", len(released))
+
+    def workspaces(self) -> set[str]:
+        """Return the workspaces whose jobs run here."""
+        return {workspace.key for workspace in self._workspaces}
+
+    async def drop_vanished(self) -> None:
+        """Stop the jobs whose rows are gone (another replica deleted their workspace)."""
+        if not self._running:
+            return
+        try:
+            existing = await self.jobs.existing(list(self._running))
+        except Exception as error:
+            logger.warning("could not check the running upload jobs (%s)", type(error).__name__)
+            return
+        for job_id, task in list(self._running.items()):
+            if job_id not in existing:
+                logger.info("upload job %s: its workspace left; stopping it", job_id)
+                self._lost.add(job_id)
+                task.cancel()
 
     async def _release(self, job_ids: list[str]) -> None:
         # An interrupted job may still hold the database briefly (SQLite's write lock), so a failed
@@ -217,6 +237,7 @@ class UploadWorkers:
             if time.monotonic() >= next_requeue:
                 await self._requeue()
                 next_requeue = time.monotonic() + requeue_every
+            await self.drop_vanished()
             await self._claim_what_fits()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.config.poll_seconds):
@@ -252,9 +273,11 @@ class UploadWorkers:
         self._idle.clear()
         task = asyncio.create_task(self._process(job), name=f"upload-job-{job.id}")
         self._running[job.id] = task
+        self._job_workspaces[job.id] = job.workspace.key
 
         def finished(_: asyncio.Task[None]) -> None:
             self._running.pop(job.id, None)
+            self._job_workspaces.pop(job.id, None)
             self._lost.discard(job.id)
             self._workspaces[job.workspace] -= 1
             if self._workspaces[job.workspace] <= 0:

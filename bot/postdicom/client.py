@@ -8,8 +8,11 @@ clients for many accounts live side by side in one process.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
 import inspect
-from collections.abc import AsyncIterable, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterator, Sequence
 from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, Self, TypeVar
 
@@ -70,6 +73,19 @@ def _api(
     return method
 
 
+def _counted(
+    method: Callable[Concatenate[PostDicomClient, P], Awaitable[R]],
+) -> Callable[Concatenate[PostDicomClient, P], Awaitable[R]]:
+    """Count a method's runs as work under way on the client (see ``PostDicomClient.busy``)."""
+
+    @functools.wraps(method)
+    async def counted(self: PostDicomClient, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self._using():
+            return await method(self, *args, **kwargs)
+
+    return counted
+
+
 def _orders(message: dict[str, Any]) -> list[PatientOrder]:
     return [PatientOrder.model_validate(item) for item in list_from(message, "SearchResultList")]
 
@@ -116,6 +132,11 @@ class PostDicomClient:
         self._owns_session = session is None
         self._transport: Transport | None = None
         self._observer = observer
+        # Calls and uploads under way, so an owner can close the client only once they are over.
+        self._calls = 0
+        self.calls_started = 0
+        self._quiet = asyncio.Event()
+        self._quiet.set()
 
     def __repr__(self) -> str:
         return f"PostDicomClient(router_url={self.router_url!r}, initialized={self.account is not None})"
@@ -168,8 +189,31 @@ class PostDicomClient:
             await self._session.close()
             self._session = None
 
+    @property
+    def busy(self) -> bool:
+        """Tell whether a request or an upload is under way."""
+        return self._calls > 0
+
+    async def wait_until_quiet(self) -> None:
+        """Wait until no request and no upload is under way."""
+        while self._calls:
+            await self._quiet.wait()
+
     # --- plumbing ------------------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def _using(self) -> Iterator[None]:
+        self._calls += 1
+        self.calls_started += 1
+        self._quiet.clear()
+        try:
+            yield
+        finally:
+            self._calls -= 1
+            if not self._calls:
+                self._quiet.set()
+
+    @_counted
     async def _general(self, call: GeneralCall) -> dict[str, Any]:
         transport = self.transport
         payload = call.payload(transport.api_key, transport.account_key)
@@ -271,6 +315,7 @@ class PostDicomClient:
 
     # --- uploads -------------------------------------------------------------------------------
 
+    @_counted
     async def upload_dicom_files(
         self,
         user_uuid: str,
@@ -302,6 +347,7 @@ class PostDicomClient:
             release=release,
         )
 
+    @_counted
     async def upload_dicom_files_into_folder(
         self,
         user_uuid: str,
@@ -322,6 +368,7 @@ class PostDicomClient:
             upload_sockets=self.upload_sockets,
         )
 
+    @_counted
     async def upload_dicom_files_with_anonymization(
         self,
         user_uuid: str,
@@ -342,6 +389,7 @@ class PostDicomClient:
             upload_sockets=self.upload_sockets,
         )
 
+    @_counted
     async def upload_dicom_files_into_folder_with_anonymization(
         self,
         user_uuid: str,
@@ -365,6 +413,7 @@ class PostDicomClient:
             validate_folder=True,
         )
 
+    @_counted
     async def upload_document_files(
         self,
         user_uuid: str,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -49,6 +50,17 @@ class ConnectionRepository:
         async with self._database.transaction() as session:
             row = await session.get(ConnectionRow, workspace.key)
             return None if row is None else self._to_value(workspace, row)
+
+    async def connected(self, workspace_keys: Iterable[str]) -> set[str]:
+        """Return which of these workspaces have a PostDICOM connection."""
+        wanted = sorted(set(workspace_keys))
+        if not wanted:
+            return set()
+        async with self._database.transaction() as session:
+            found = await session.scalars(
+                select(ConnectionRow.workspace_key).where(ConnectionRow.workspace_key.in_(wanted))
+            )
+            return set(found)
 
     async def version(self, workspace: WorkspaceRef) -> int | None:
         """Return the connection's version without decrypting anything, or None if it has none."""

@@ -217,6 +217,14 @@ class UploadJobRepository:
             row = await session.get(UploadJobRow, job_id)
             return None if row is None else self._to_value(row)
 
+    async def existing(self, job_ids: Iterable[str]) -> set[str]:
+        """Return which of these jobs still exist (a workspace that uninstalls takes its jobs along)."""
+        wanted = sorted(set(job_ids))
+        if not wanted:
+            return set()
+        async with self._database.transaction() as session:
+            return set(await session.scalars(select(UploadJobRow.id).where(UploadJobRow.id.in_(wanted))))
+
     async def find(self, workspace: WorkspaceRef, slack_file_id: str) -> UploadJob | None:
         """Return the job of a Slack file, or None if the file has none."""
         async with self._database.transaction() as session:

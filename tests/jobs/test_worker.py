@@ -352,3 +352,39 @@ async def test_progress_reaches_the_reporter_throttled(store: Store, interval: f
     updates = [detail for event, _, detail in host.recorder.events if event == "progress"]
     assert 2 <= len(updates) <= 6  # ~0.5 s of pushes at one update per 0.2 s
     assert host.recorder.events[-1][0] == "done"
+
+
+async def test_a_job_of_a_workspace_that_left_stops_within_a_poll(store: Store, other_store: Store) -> None:
+    started: list[str] = []
+    both = asyncio.Event()
+
+    async def stuck(control: JobControl, report: Callable[[Progress], None]) -> Outcome:
+        del report
+        started.append(control.job.slack_file_id)
+        if len(started) == 2:
+            both.set()
+        await asyncio.sleep(30)
+        return Outcome("dicom")
+
+    host = FakeHost()
+    await enqueue(store, A, "F1")
+    await enqueue(store, B, "F2")
+    # A lease far longer than the wait below: only the poll can notice the rows are gone.
+    config = WorkerConfig(concurrency=2, per_workspace=1, lease_seconds=60, poll_seconds=0.05)
+    runner = Runner({"F1": stuck, "F2": stuck})
+    workers = pool(store, runner, host, config)
+    await workers.start()
+    try:
+        await both.wait()
+        assert workers.workspaces() == {A.key, B.key}
+        # Another replica was told the workspace uninstalled, and deleted its rows.
+        await other_store.delete_workspace(A)
+        async with asyncio.timeout(2):
+            while True:
+                if workers.workspaces() == {B.key}:
+                    break
+                await asyncio.sleep(0.02)
+        assert list(runner.running.values()) == [B]
+    finally:
+        await workers.abandon()
+    assert [event for event, _, _ in host.recorder.events if event != "progress"] == []

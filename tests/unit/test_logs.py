@@ -45,6 +45,17 @@ def test_remembered_patient_values_are_masked_with_their_name_parts() -> None:
     assert "PID-7781" not in text
 
 
+def test_remembered_keys_are_masked_in_any_case_and_other_uuids_are_not() -> None:
+    key = "0f0f0f0f-1234-4abc-8def-0123456789ab"
+    remember_secret(key, "PID-7781")
+    text = redact(
+        f"client {key} / {key.upper()} / x{key}y, order 11111111-2222-4333-8444-555555555555, PID-7781"
+    )
+    assert "0123456789" not in text.lower()
+    assert text.count(MASK) == 4
+    assert "11111111-2222-4333-8444-555555555555" in text
+
+
 def test_the_filter_masks_arguments_and_tracebacks() -> None:
     remember_secret("DOE^JANE")
     stream = io.StringIO()

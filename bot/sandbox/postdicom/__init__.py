@@ -46,6 +46,7 @@ from bot.sandbox.postdicom.seed import (
     MR_ORDER_UUID,
     add_synthetic_orders,
     build_state,
+    tenant_account,
 )
 from bot.sandbox.postdicom.server import EmulatorStats, PostDicomEmulator
 from bot.sandbox.postdicom.state import Account, EmulatorState, Order, Refusal, ShareRecord
@@ -71,4 +72,5 @@ __all__ = [
     "ShareRecord",
     "add_synthetic_orders",
     "build_state",
+    "tenant_account",
 ]

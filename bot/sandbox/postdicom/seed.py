@@ -248,6 +248,18 @@ def demo_account(*, orders: bool = True, now: datetime | None = None) -> Account
     return account
 
 
+def tenant_account(number: int, *, orders: int = 20) -> Account:
+    """Build one more account, the demo's people and ``orders`` made-up orders, with keys of its own."""
+    account = Account(
+        f"acc1{number:04x}-0000-4000-8000-000000000000",
+        f"a91{number:05x}-0000-4000-8000-000000000000",
+        f"Tenant {number}",
+    )
+    _people(account)
+    add_synthetic_orders(account, orders, seed=number)
+    return account
+
+
 def build_state(seed: str = "demo", *, clock: Callable[[], datetime] | None = None) -> EmulatorState:
     """Build a fresh state from a named seed (``demo`` or ``empty``)."""
     if seed not in SEEDS:

@@ -494,6 +494,8 @@ class ResponseUrl:
     issued_at: float
     uses: int = 0
     original: MessageRef | None = None
+    # When the app last answered through it (benchmarks time answers by it).
+    answered_at: float | None = None
 
 
 @dataclass

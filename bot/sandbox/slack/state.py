@@ -661,6 +661,7 @@ class SlackState:
         if response_url.uses >= self.response_url_max_uses:
             raise SlackRejection("used_url")
         response_url.uses += 1
+        response_url.answered_at = self.clock()
         placed = self.deliver_reply(
             team_id=response_url.team_id,
             channel_id=response_url.channel_id,
