@@ -20,6 +20,8 @@ EVENT_TITLES = {
     "assigned": ":bust_in_silhouette: Assigned",
     "images": ":frame_with_picture: New images",
 }
+# A message holds 50 blocks: a heading, two blocks per subscription, and a line for the rest.
+MAX_LISTED = 24
 # A summary names at most this many orders; the rest are counted.
 SUMMARY_LINES = 10
 
@@ -75,11 +77,13 @@ def subscriptions_blocks(entries: Sequence[tuple[int, str, Sequence[str]]]) -> l
     blocks: list[Block] = [
         section(f"*This channel follows {len(entries)} search{'es' if len(entries) != 1 else ''}*")
     ]
-    for number, (subscription_id, query, events) in enumerate(entries, start=1):
+    for number, (subscription_id, query, events) in enumerate(entries[:MAX_LISTED], start=1):
         blocks.append(section(f"*{number}.* `{escape(truncate(query, 500))}` · {', '.join(events)}"))
         blocks.append(
             ActionsBlock(
                 elements=[button("Unsubscribe", UNSUBSCRIBE_ACTION, str(subscription_id), style="danger")]
             )
         )
-    return to_json(blocks[:100])
+    if len(entries) > MAX_LISTED:
+        blocks.append(context(f"…and {len(entries) - MAX_LISTED} more: `/pacs unsubscribe <n>` takes any number."))
+    return to_json(blocks)

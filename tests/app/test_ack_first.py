@@ -43,6 +43,9 @@ SAMPLES = {
     "unlink": f"unlink {CT_ORDER_UUID}",
     "settings": "settings",
     "channel": "channel auto",
+    "subscribe": "subscribe mod:CT",
+    "subscriptions": "subscriptions",
+    "unsubscribe": "unsubscribe 1",
 }
 
 

@@ -46,6 +46,7 @@ from bot.ui import (
     order_forms,
     shares,
     status,
+    subscriptions,
     uploads,
 )
 from bot.ui import blocks as blocks_ui
@@ -547,6 +548,74 @@ def test_status(users: list[AccountUser], round_trip: float | None, clients: int
 
 
 # Every builder above; a new one in bot/ui must join this list (and get a test above).
+# --- subscriptions, the Home worklist, unfurls, Slack Connect and shortcuts --------------------
+
+event_kinds = st.sampled_from(["new", "urgent", "assigned", "images", "something else"])
+
+
+@FAST
+@given(
+    lists(patient_orders, 120), lists(patient_orders, 120), phis, names, st.booleans(), st.integers(0, 3650)
+)
+def test_home_worklist(
+    assigned: list[PatientOrder],
+    urgent: list[PatientOrder],
+    phi: PhiDisplay,
+    named: Names,
+    linked: bool,
+    window: int,
+) -> None:
+    follows = [(f"C{n:08d}", "mod:CT " + "x" * n) for n in range(60)]
+    accepted_view(home.worklist_view(home.Worklist(linked, assigned, urgent, follows, window), phi, named))
+
+
+@FAST
+@given(
+    event_kinds,
+    patient_orders,
+    lists(st.tuples(event_kinds, patient_orders), 80),
+    phis,
+    names,
+    extreme_text(),
+)
+def test_subscription_surfaces(
+    kind: str,
+    order: PatientOrder,
+    events: list[tuple[str, PatientOrder]],
+    phi: PhiDisplay,
+    named: Names,
+    query: str,
+) -> None:
+    accepted(subscriptions.event_blocks(kind, order, phi, named, query=query))
+    if events:
+        accepted(subscriptions.summary_blocks(events, phi, named, query=query))
+    entries = [(n, query, ["new", "urgent", "assigned", "images"]) for n in range(30)]
+    accepted(subscriptions.subscriptions_blocks(entries))
+    accepted(subscriptions.subscriptions_blocks([]))
+
+
+@FAST
+@given(patient_orders, phis, names, days, st.booleans(), extreme_text(), st.text(min_size=1, max_size=1900))
+def test_unfurl_and_external_share(
+    order: PatientOrder, phi: PhiDisplay, named: Names, expires: date, flag: bool, partners: str, value: str
+) -> None:
+    accepted(shares.unfurl_blocks(order, phi, named, expires=expires, can_download=flag, expired=not flag))
+    accepted(
+        shares.external_share_confirm_blocks(
+            order, named, partners=partners, value=value, expires=expires, can_download=flag
+        )
+    )
+
+
+@FAST
+@given(metadata_text, st.integers(1, 10_000), patient_orders, phis, names)
+def test_attach_shortcut_surfaces(
+    metadata: str, files: int, order: PatientOrder, phi: PhiDisplay, named: Names
+) -> None:
+    accepted_view(uploads.attach_modal(metadata, files=files))
+    accepted(uploads.attaching_blocks(order, phi, named, requested_by="U123"))
+
+
 COVERED: list[Callable[..., Any]] = [
     uploads.create_folders_blocks,
     uploads.explain_blocks,
@@ -591,6 +660,14 @@ COVERED: list[Callable[..., Any]] = [
     order_forms.loading_view,
     help.help_blocks,
     home.home_view,
+    home.worklist_view,
+    subscriptions.event_blocks,
+    subscriptions.summary_blocks,
+    subscriptions.subscriptions_blocks,
+    shares.unfurl_blocks,
+    shares.external_share_confirm_blocks,
+    uploads.attach_modal,
+    uploads.attaching_blocks,
 ]
 
 
