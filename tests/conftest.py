@@ -25,7 +25,14 @@ _STARTS_PROCESSES = {
 
 # Tests that hold wall-clock leases, throttles and session lifetimes of a second or less: starved of
 # CPU by other test workers they fail for the wrong reason, so ``make test`` runs them on their own.
-_TIMED = ("tests/jobs/test_worker.py", "tests/reliability/", "tests/app/test_departures.py")
+# The ack test times acks against a slowed PostDICOM, and the browser test waits on Chromium.
+_TIMED = (
+    "tests/jobs/test_worker.py",
+    "tests/reliability/",
+    "tests/app/test_departures.py",
+    "tests/app/test_ack_first.py",
+    "tests/sandbox/console/test_console_browser.py",
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

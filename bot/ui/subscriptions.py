@@ -85,5 +85,7 @@ def subscriptions_blocks(entries: Sequence[tuple[int, str, Sequence[str]]]) -> l
             )
         )
     if len(entries) > MAX_LISTED:
-        blocks.append(context(f"…and {len(entries) - MAX_LISTED} more: `/pacs unsubscribe <n>` takes any number."))
+        blocks.append(
+            context(f"…and {len(entries) - MAX_LISTED} more: `/pacs unsubscribe <n>` takes any number.")
+        )
     return to_json(blocks)
