@@ -41,6 +41,7 @@ from bot.app.errors import NotConnected, UserFacingError, describe
 from bot.app.grammar import UsageError, split_words
 from bot.app.lookup import Lookup
 from bot.app.pacs_app import PacsApp
+from bot.app.replays import repeated_submission
 from bot.app.request import PacsRequest, PostDicomHandle, workspace_of
 from bot.app.router import run_answering_errors
 from bot.dicom import ArchiveLimits, DicomInstance, Kind, group_studies
@@ -1334,6 +1335,9 @@ def register(app: PacsApp) -> None:
             logger.warning("the attach modal came back without its metadata")
             return
         request = app.request(context, body, client)
+        # Slack resends a submission whose answer it did not see in time: attach once.
+        if await repeated_submission(app.services.store.claims, request.workspace.key, body):
+            return
         request.channel_id = channel
 
         async def attach(pacs_request: PacsRequest) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from bot.sandbox.postdicom import PostDicomEmulator
@@ -13,7 +14,7 @@ from commands.uploads import ATTACH_SHORTCUT, UPLOAD_SHORTCUT
 from tests.app.harness import connected_scenario
 from tests.app.pacs_world import order_where
 from tests.app.test_subscriptions import EXPLICIT_POLLS
-from tests.app.uploads_support import order_of, set_channel, share, thread_says
+from tests.app.uploads_support import bot_replies, order_of, set_channel, share, thread_says
 from tests.dicom.samples import ct_image, new_uid
 
 
@@ -77,3 +78,29 @@ async def test_attach_to_order_puts_a_document_on_the_order_named(
         await thread_says(world, document.message.ts, "attached to the order")
         assert len(target.documents) == before + 1
         assert target.documents[-1].data == report
+
+
+async def test_an_attach_submission_delivered_twice_attaches_once(
+    tmp_path: Path, emulator: PostDicomEmulator
+) -> None:
+    async with connected_scenario(tmp_path, emulator, **EXPLICIT_POLLS) as world:
+        await set_channel(world, UploadMode.OFF)
+        target = order_where(emulator, lambda order: order.accession_number.startswith("ACC"))
+        before = len(target.documents)
+        document = await share(world, "report.pdf", b"%PDF-1.4\n" + bytes(range(256)) * 8)
+        await world.send(
+            world.slack.payloads.message_shortcut(
+                user=world.demo.member, message=document.message, callback_id=ATTACH_SHORTCUT
+            )
+        )
+        modal = await world.modal(world.demo.member, uploads_ui.ATTACH_MODAL)
+        values = {uploads_ui.ATTACH_ORDER_BLOCK: {uploads_ui.FIELD_ACTION: target.accession_number}}
+        # The same submission twice, as Slack resends one whose answer it did not see in time.
+        payload = world.slack.payloads.view_submission(view=modal, user=world.demo.member, values=values)
+        await world.send(payload)
+        await world.send(payload)
+        await thread_says(world, document.message.ts, "attached to the order")
+        replies = bot_replies(world, document.message.ts)
+        attaching = [reply for reply in replies if "is attaching this thread" in json.dumps(reply.blocks)]
+        assert len(attaching) == 1
+        assert len(target.documents) == before + 1
